@@ -1,0 +1,35 @@
+/* rootfs: everything a container's filesystem view is made of: its mounts,
+ * pivot_root, /dev, masked and read-only paths, propagation. Mount targets are
+ * always resolved inside the rootfs (a symlink in the image cannot redirect a
+ * mount onto the host). */
+#ifndef VS_ROOTFS_H
+#define VS_ROOTFS_H
+
+#include "../conf/conf.h"
+
+/* runs in: container init, in its new mount namespace, before pivot_root.
+ * rootfs is the absolute host path of the root (bundle-relative already
+ * resolved). Makes / private/slave as asked, binds rootfs onto itself, makes
+ * every mount of cfg (in order, targets resolved inside rootfs), /dev with the
+ * default devices and cfg's devices (mknod, or bind from the host inside a
+ * user namespace), /dev symlinks, /dev/pts and /dev/ptmx, and /dev/console when
+ * console_path is non-NULL (a pty slave path on the host). */
+int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
+		 const char *console_path, struct vs_err *err);
+
+/* runs in: container init, after rootfs_setup. pivot_root into rootfs (or
+ * chroot-style MS_MOVE when no_pivot), detach the old root, chdir("/"). */
+int rootfs_pivot(const char *rootfs, bool no_pivot, struct vs_err *err);
+
+/* runs in: container init, after pivot_root, before dropping capabilities.
+ * Masked paths, read-only paths, read-only root, rootfsPropagation. */
+int rootfs_finalize(const struct conf_config *cfg, struct vs_err *err);
+
+/* Opens path under root_fd without ever leaving it (openat2 RESOLVE_IN_ROOT,
+ * or an equivalent walk); creates missing components as directories when
+ * mkdirs, and the last one as a file when make_file (for bind mounts of
+ * files). Returns an O_PATH fd or -errno. */
+int rootfs_open_in_root(int root_fd, const char *path, bool mkdirs, bool make_file,
+			struct vs_err *err);
+
+#endif

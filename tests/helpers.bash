@@ -1,0 +1,80 @@
+# Shared bats helpers. Every test runs as root on the real machine: real
+# namespaces, cgroups and mounts. Each test gets its own state root and bundle
+# under a temporary directory, and teardown removes whatever it made.
+
+: "${VSRUN:=$BATS_TEST_DIRNAME/../build/vsrun}"
+: "${VSERVER:=$BATS_TEST_DIRNAME/../build/vserver}"
+export VSRUN VSERVER
+
+# A busybox rootfs shared by the tests of one file (made once, read-only use).
+busybox_rootfs() {
+	local dir=$1 bb
+	bb=$(command -v busybox) || { echo "busybox-static is not installed" >&2; return 1; }
+	mkdir -p "$dir"/{bin,sbin,etc,proc,sys,dev,tmp,root,usr/bin,usr/sbin,var}
+	cp "$bb" "$dir/bin/busybox"
+	local a
+	for a in $("$dir/bin/busybox" --list); do
+		[ -e "$dir/bin/$a" ] || ln -s busybox "$dir/bin/$a"
+	done
+	echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+	echo 'nobody:x:65534:65534:nobody:/:/bin/sh' >>"$dir/etc/passwd"
+	printf 'root:x:0:\nnobody:x:65534:\n' >"$dir/etc/group"
+}
+
+# setup_bundle [args...]: makes $BUNDLE with a busybox rootfs and a config
+# from `vsrun spec`, process.args set to the args (default: sleep 1000),
+# terminal off. Sets $ROOT (state root) and $ID (a fresh container id).
+setup_bundle() {
+	TESTTMP=$(mktemp -d /tmp/vsrun-test.XXXXXX)
+	ROOT=$TESTTMP/state
+	BUNDLE=$TESTTMP/bundle
+	ID=t$$-${BATS_TEST_NUMBER:-0}-$RANDOM
+	mkdir -p "$ROOT" "$BUNDLE"
+	busybox_rootfs "$BUNDLE/rootfs"
+	(cd "$BUNDLE" && "$VSRUN" spec) || return 1
+	local args='["sleep","1000"]'
+	if [ $# -gt 0 ]; then args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .); fi
+	jq_config ".process.terminal = false | .process.args = $args"
+}
+
+# jq_config FILTER: edits $BUNDLE/config.json in place.
+jq_config() {
+	local tmp=$BUNDLE/config.json.new
+	jq "$1" "$BUNDLE/config.json" >"$tmp" && mv "$tmp" "$BUNDLE/config.json"
+}
+
+vsrun() { "$VSRUN" --root "$ROOT" "$@"; }
+
+# state_of ID: the status field of vsrun state.
+state_of() { vsrun state "$1" | jq -r .status; }
+
+# wait_for CMD...: retries a command up to ~5 s (for state that settles).
+wait_for() {
+	local i
+	for i in $(seq 50); do "$@" && return 0; sleep 0.1; done
+	"$@"
+}
+
+teardown_bundle() {
+	local c
+	if [ -n "${ROOT:-}" ] && [ -d "$ROOT" ]; then
+		for c in $(ls "$ROOT" 2>/dev/null); do
+			"$VSRUN" --root "$ROOT" delete --force "$c" >/dev/null 2>&1 || true
+		done
+	fi
+	if [ -n "${TESTTMP:-}" ]; then
+		# never leave a mount behind under our temporary directory
+		grep -o " $TESTTMP[^ ]*" /proc/self/mountinfo | sort -r | while read -r m; do
+			umount -l "$m" 2>/dev/null || true
+		done
+		rm -rf "$TESTTMP"
+	fi
+}
+
+# cgroup_v1_dir CONTROLLER PATH: host path of a v1 cgroup.
+cgroup_dir() {
+	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then echo "/sys/fs/cgroup$2"
+	else echo "/sys/fs/cgroup/$1$2"; fi
+}
+
+is_cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
