@@ -13,13 +13,15 @@ BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
 PKGS_CORE := yajl libseccomp libcap
 PKGS_NET  := libnl-3.0 libnl-route-3.0 libnftables
 PKGS_IMG  := libarchive
 PKGS := $(PKGS_CORE) $(PKGS_NET) $(PKGS_IMG)
 
 WARN := -Wall -Wextra -Wformat=2 -Wshadow -Wmissing-prototypes -Wvla \
-	-Wno-unused-parameter -Wno-missing-field-initializers
+	-Wno-unused-parameter -Wno-missing-field-initializers -Wno-format-truncation
 ifeq ($(CI),true)
 WERROR ?= 1
 endif
@@ -43,8 +45,6 @@ CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) -D_GNU_SOURCE \
 LDFLAGS_ALL := $(HARDEN_LD) $(SAN_LD) -Wl,--as-needed $(LDFLAGS)
 LIBS_CORE := $(shell $(PKG_CONFIG) --libs $(PKGS_CORE) 2>/dev/null)
 LIBS_ALL := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-
-VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
 MODULES := common conf namespaces cgroups netns rootfs vm runtime
 # objects of one module: $(call objs,conf)

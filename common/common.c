@@ -1,5 +1,4 @@
 /* common: errors, allocation, string vectors, file I/O. */
-#define _GNU_SOURCE
 #include "common.h"
 
 #include <dirent.h>
