@@ -60,7 +60,7 @@ VSERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(VSERVER_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-all: $(BUILD)/vsrun $(BUILD)/vserver
+all: $(BUILD)/vsrun $(if $(wildcard cli/vserver.c),$(BUILD)/vserver)
 
 $(BUILD)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -133,3 +133,8 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all unit check check-unit check-vm fuzz bench demo install clean
+
+# the netns test driver used by tests/net.bats
+$(BUILD)/tests/netns-driver: tests/netns-driver.c $(call objs,common) $(call objs,netns)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(call objs,common) $(call objs,netns) $(LIBS_ALL)

@@ -277,6 +277,9 @@ void conf_resources_free(struct conf_resources *r);
 /* The default spec printed by `vsrun spec` (and `--rootless`); a
  * heap-allocated JSON string. */
 char *conf_default_spec(bool rootless);
+/* The same, with the ids the rootless mappings use given explicitly
+ * (conf_default_spec() passes geteuid()/getegid()); pure, for tests. */
+char *conf_default_spec_ids(bool rootless, uint32_t uid, uint32_t gid);
 
 /* Name tables, for other modules and the features document. */
 const char *conf_ns_name(enum conf_ns_type t);   /* "pid", "network", ... */

@@ -4,6 +4,13 @@
 
 #include "runtime.h"
 
+static inline void conf_free_p(struct conf_config **c)
+{
+	int e = errno;
+	conf_free(*c);
+	errno = e;
+}
+
 /* ---- process attributes (procattr.c, caps.c, seccomp.c) ----
  * All of these run in: the container's init or an exec'd process, inside the
  * container's namespaces, after pivot_root, before execve. */
@@ -18,6 +25,9 @@ int rt_apply_caps(const struct conf_process *p, struct vs_err *err);
 int rt_apply_rlimits(const struct conf_process *p, struct vs_err *err);
 int rt_apply_process_misc(const struct conf_process *p, const struct conf_linux *lx,
 			  struct vs_err *err);
+/* sched_setaffinity(0) from a cpu list such as "0-3,5" (for
+ * execCPUAffinity.initial in the runtime, before the cgroup move). */
+int rt_set_cpu_affinity(const char *cpus, struct vs_err *err);
 /* Builds and loads the filter. When the profile uses SCMP_ACT_NOTIFY,
  * *listener_fd receives the notification fd (else -1). */
 int rt_seccomp_load(const struct conf_seccomp *s, bool no_new_privs, int *listener_fd,
@@ -44,4 +54,89 @@ int rt_unix_connect(const char *path, struct vs_err *err);
 int rt_send_fd(int sock, int fd, const char *msg);
 int rt_recv_fd(int sock, char *buf, size_t buflen);
 
+
+/* ---- the state store (state.c) ----
+ * <root>/<id>/state.json   written atomically, under <root>/<id>/lock
+ * <root>/<id>/config.json  the config as it was at create
+ * <root>/<id>/exec.fifo    exists from create until start */
+#include "../cgroups/cgroups.h"
+
+struct rt_record {
+	struct rt_state st;      /* status as recorded (creating/created/stopped) */
+	unsigned long long start_time;  /* /proc/PID/stat field 22, against pid reuse */
+	struct vs_cgroup cg;
+	bool has_cg;
+	char oci_version[32];
+};
+
+/* <root>/<id>; validates id (no '/', not "." or "..", printable, <= 255). */
+int rt_dir(const struct rt_ctx *ctx, const char *id, char *buf, size_t len, struct vs_err *err);
+/* Makes <root>/<id> exclusively (EEXIST: "container X already exists"). */
+int rt_dir_create(const struct rt_ctx *ctx, const char *id, struct vs_err *err);
+/* flock(LOCK_EX) on <root>/<id>/lock; returns the fd. ENOENT if no such container. */
+int rt_lock(const struct rt_ctx *ctx, const char *id, struct vs_err *err);
+int rt_record_write(const struct rt_ctx *ctx, const struct rt_record *rec, struct vs_err *err);
+int rt_record_read(const struct rt_ctx *ctx, const char *id, struct rt_record *rec,
+		   struct vs_err *err);
+/* The live status: checks the pid, its start time, the fifo and the freezer. */
+enum rt_status rt_live_status(const struct rt_ctx *ctx, const struct rt_record *rec);
+/* 0 if pid is alive, not a zombie and started at start_time. */
+bool rt_pid_alive(pid_t pid, unsigned long long start_time);
+unsigned long long rt_pid_start_time(pid_t pid);
+/* Writes the OCI state JSON of rec with the given status. */
+char *rt_record_state_json(const struct rt_record *rec, enum rt_status status);
+/* Loads <root>/<id>/config.json. */
+int rt_record_config(const struct rt_ctx *ctx, const char *id, struct conf_config **cfg,
+		     struct vs_err *err);
+void rt_now_rfc3339(char *buf, size_t len);
+
+/* ---- create / init (create.c, init.c) ---- */
+enum sync_type {
+	SYNC_GO = 1,            /* parent -> init: maps written, cgroup entered */
+	SYNC_HOOKS,             /* init -> parent: run prestart/createRuntime now */
+	SYNC_HOOKS_DONE,        /* parent -> init */
+	SYNC_SECCOMP_FD,        /* init -> parent: listener fd follows (SCM_RIGHTS) */
+	SYNC_READY,             /* init -> parent: waiting on the exec fifo */
+	SYNC_ERROR,             /* either way: msg says what */
+};
+
+struct sync_msg {
+	int type;
+	int code;
+	char msg[sizeof(((struct vs_err *)0)->msg)];
+};
+
+int rt_sync_send(int fd, int type, const struct vs_err *err);
+/* Reads one message; -EPIPE when the other side is gone. */
+int rt_sync_recv(int fd, struct sync_msg *m);
+
+struct rt_init_args {
+	const struct conf_config *cfg;
+	const char *rootfs;       /* absolute host path */
+	int sync_fd;
+	int fifo_fd;              /* -1 for exec */
+	int console_fd;           /* connected console socket or -1 */
+	int preserve_fds;
+	bool no_pivot, no_new_keyring;
+	bool new_userns;
+	int ns_fds[CONF_NS__MAX];  /* namespaces to join by path (-1 = none) */
+	int lock_fd;               /* the create's state lock: init must not hold it */
+};
+
+/* runs in: the child of clone, in the new namespaces. Never returns. */
+__attribute__((noreturn)) void rt_init_main(const struct rt_init_args *a);
+
+/* Looks up argv0 in PATH of env (or the default PATH), as execvpe would. */
+int rt_find_exec(const char *argv0, char *const *env, char *out, size_t len);
+/* Applies everything of a process (user, caps, rlimits, misc, nnp, seccomp
+ * unless seccomp_later). runs in: init or exec child, before execve. */
+int rt_setup_process(const struct conf_process *p, const struct conf_linux *lx,
+		     bool in_userns, bool seccomp_now, int sync_fd, struct vs_err *err);
+
+/* foreground helpers (tty.c) */
+int rt_wait_forward(pid_t pid, int pty_master, int *exit_status);
+int rt_create_full(const struct rt_ctx *ctx, const struct rt_create_opts *o, pid_t *pid,
+		   int *pty_master, struct vs_err *err);
+int rt_sync_send_data(int fd, const char *data);
+int rt_sync_recv_data(int fd, char **out);
 #endif

@@ -13,6 +13,9 @@ struct rt_ctx {
 	const char *root;         /* state root, default RT_DEFAULT_ROOT */
 	bool systemd_cgroup;      /* accepted; see docs/design.md */
 	bool debug;
+	/* where the library reports a warning that does not fail the call
+	 * (a failed poststart/poststop hook); may be NULL */
+	void (*warn)(const char *msg);
 };
 
 struct rt_create_opts {
@@ -25,6 +28,7 @@ struct rt_create_opts {
 	int preserve_fds;         /* fds 3 .. 3+n-1 are passed to the container */
 	bool detach;              /* run only */
 	bool keep;                /* run only: do not delete after exit */
+	bool detach_tty_ok;       /* run only: terminal without a console socket (proxied) */
 };
 
 enum rt_status { RT_CREATING, RT_CREATED, RT_RUNNING, RT_PAUSED, RT_STOPPED };
@@ -76,6 +80,10 @@ struct rt_exec_opts {
 };
 int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_status,
 	    struct vs_err *err);
+
+/* The config the container was created with (for exec's defaults). */
+int rt_container_config(const struct rt_ctx *ctx, const char *id, struct conf_config **cfg,
+			struct vs_err *err);
 
 /* The runtime-spec features document (vsrun features), malloc'd JSON. */
 char *rt_features_json(void);

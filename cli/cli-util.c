@@ -1,0 +1,85 @@
+/* Shared by every verb: error printing, --log, argument checks. */
+#include "cli.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct cli_global g_cli = { .ctx = { .root = RT_DEFAULT_ROOT }, .prog = "vsrun" };
+
+static void log_line(const char *level, const char *msg)
+{
+	if (!g_cli.log_path)
+		return;
+	int fd = open(g_cli.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return;
+	char ts[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (g_cli.log_json) {
+		/* escape the message for JSON */
+		char esc[2048];
+		size_t o = 0;
+		for (const char *p = msg; *p && o + 8 < sizeof(esc); p++) {
+			unsigned char c = (unsigned char)*p;
+			if (c == '"' || c == '\\') {
+				esc[o++] = '\\';
+				esc[o++] = (char)c;
+			} else if (c < 0x20) {
+				o += (size_t)snprintf(esc + o, sizeof(esc) - o, "\\u%04x", c);
+			} else {
+				esc[o++] = (char)c;
+			}
+		}
+		esc[o] = '\0';
+		dprintf(fd, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, esc, ts);
+	} else {
+		dprintf(fd, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg);
+	}
+	close(fd);
+}
+
+int cli_error(const struct vs_err *err)
+{
+	const char *msg = err->msg[0] ? err->msg : strerror(err->code ? err->code : EIO);
+	fprintf(stderr, "%s: %s\n", g_cli.prog, msg);
+	log_line("error", msg);
+	return 1;
+}
+
+int cli_errorf(const char *fmt, ...)
+{
+	struct vs_err e = { .code = EINVAL };
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(e.msg, sizeof(e.msg), fmt, ap);
+	va_end(ap);
+	return cli_error(&e);
+}
+
+void cli_warn(const char *msg)
+{
+	fprintf(stderr, "%s: warning: %s\n", g_cli.prog, msg);
+	log_line("warning", msg);
+}
+
+int cli_need_args(int argc, int optind_, int n, bool at_least, const char *usage)
+{
+	int have = argc - optind_;
+	if (have == n || (at_least && have > n))
+		return 0;
+	cli_errorf("%s: %s (usage: %s %s)", g_cli.verb,
+		   have < n ? "missing arguments" : "too many arguments", g_cli.prog, usage);
+	return -1;
+}
+
+int cli_parse_signal(const char *s)
+{
+	int sig = conf_signal_from_name(s);
+	return sig > 0 ? sig : -1;
+}

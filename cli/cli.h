@@ -1,0 +1,44 @@
+/* cli: the front ends. The only code that prints or exits. */
+#ifndef VS_CLI_H
+#define VS_CLI_H
+
+#include "../runtime/runtime.h"
+#include <getopt.h>
+
+struct cli_global {
+	struct rt_ctx ctx;
+	const char *log_path;
+	bool log_json;
+	const char *prog;         /* "vsrun" */
+	const char *verb;
+};
+
+extern struct cli_global g_cli;
+
+/* Prints "vsrun: msg" on stderr (and into --log); returns exit code 1. */
+int cli_error(const struct vs_err *err);
+int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *msg);
+/* Checks that exactly n (or at least n when at_least) positional args remain. */
+int cli_need_args(int argc, int optind_, int n, bool at_least, const char *usage);
+/* Parses "KILL", "SIGKILL", "9". -1 on error. */
+int cli_parse_signal(const char *s);
+
+typedef int (*cli_verb_fn)(int argc, char **argv);
+struct cli_verb {
+	const char *name;
+	cli_verb_fn fn;
+	const char *summary;
+	bool enters_container;    /* re-exec from a sealed memfd first */
+};
+
+#define VERB(name) int oci_##name(int argc, char **argv)
+VERB(spec); VERB(create); VERB(start); VERB(run); VERB(state); VERB(kill);
+VERB(delete); VERB(list); VERB(ps); VERB(exec); VERB(pause); VERB(resume);
+VERB(update); VERB(events); VERB(features);
+#undef VERB
+
+/* Shared by create and run. */
+int cli_create_opts(int argc, char **argv, struct rt_create_opts *o, bool run);
+
+#endif

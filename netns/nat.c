@@ -1,0 +1,223 @@
+/* netns/nat: outbound masquerade and published ports in the nftables table
+ * `inet vserver`, through libnftables. Each batch given to
+ * nft_run_cmd_from_buffer() is one kernel transaction: it applies whole or
+ * not at all, which is our rollback. Rules carry a comment naming their owner
+ * ("vsnet:<network>" or "vs:<server>"), and removal deletes exactly the rules
+ * with that comment, by handle.
+ *
+ * A set `published` of (proto . port) holds every published port; adding an
+ * element that exists fails, so a port is never published twice.
+ * runs in: the host's network namespace. */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <nftables/libnftables.h>
+
+#define T "inet " NETNS_NFT_TABLE
+
+static const char base[] =
+	"add table " T "\n"
+	"add chain " T " prerouting { type nat hook prerouting priority dstnat; policy accept; }\n"
+	"add chain " T " output { type nat hook output priority -100; policy accept; }\n"
+	"add chain " T " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+	"add chain " T " forward { type filter hook forward priority filter; policy accept; }\n"
+	"add set " T " published { type inet_proto . inet_service; }\n";
+
+static void ctx_freep(struct nft_ctx **c)
+{
+	if (*c)
+		nft_ctx_free(*c);
+}
+
+static struct nft_ctx *ctx_new(void)
+{
+	struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!c)
+		return NULL;
+	nft_ctx_buffer_output(c);
+	nft_ctx_buffer_error(c);
+	return c;
+}
+
+/* Runs a batch; on failure the first line of nft's error names the cause. */
+static int run(struct nft_ctx *c, const char *cmds, struct vs_err *err, const char *what)
+{
+	if (nft_run_cmd_from_buffer(c, cmds) == 0)
+		return 0;
+	const char *e = nft_ctx_get_error_buffer(c);
+	char line[200] = "";
+	if (e) {
+		const char *p = strstr(e, "Error: ");
+		p = p ? p + 7 : e;
+		snprintf(line, sizeof(line), "%.*s", (int)strcspn(p, "\n"), p);
+	}
+	int code = strstr(line, "exists") ? EEXIST
+		 : strstr(line, "No such file") ? ENOENT
+		 : strstr(line, "not permitted") ? EPERM : EIO;
+	return vs_failx(err, code, "netns: nft: %s: %s", what, line[0] ? line : "failed");
+}
+
+/* Appends "delete rule ... handle N" for each rule of chain whose comment is
+ * exactly tag. */
+static int collect(struct nft_ctx *c, const char *chain, const char *tag, char **batch,
+		   size_t *len)
+{
+	char cmd[128], needle[128];
+	snprintf(cmd, sizeof(cmd), "list chain " T " %s", chain);
+	snprintf(needle, sizeof(needle), "comment \"%s\"", tag);
+	if (nft_run_cmd_from_buffer(c, cmd) != 0)
+		return 0;  /* no chain: nothing of ours there */
+	_cleanup_free_ char *out = vs_xstrdup(nft_ctx_get_output_buffer(c));
+	char *save = NULL;
+	for (char *l = strtok_r(out, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *cm = strstr(l, needle), *h = strstr(l, "# handle ");
+		if (!cm || !h || cm[strlen(needle)] != ' ')
+			continue;
+		unsigned long handle = strtoul(h + 9, NULL, 10);
+		char *add = vs_xasprintf("delete rule " T " %s handle %lu\n", chain, handle);
+		*batch = vs_xrealloc(*batch, *len + strlen(add) + 1);
+		memcpy(*batch + *len, add, strlen(add) + 1);
+		*len += strlen(add);
+		free(add);
+	}
+	return 0;
+}
+
+static int del_tagged(const char *tag, const char *extra, struct vs_err *err)
+{
+	static const char *chains[] = { "prerouting", "output", "postrouting", "forward" };
+	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
+	if (!c)
+		return vs_fail(err, ENOMEM, "netns: nft context");
+	nft_ctx_output_set_flags(c, NFT_CTX_OUTPUT_HANDLE);
+	_cleanup_free_ char *batch = vs_xstrdup(extra ? extra : "");
+	size_t len = strlen(batch);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(chains); i++)
+		collect(c, chains[i], tag, &batch, &len);
+	if (!len)
+		return 0;
+	return run(c, batch, err, "remove rules");
+}
+
+int nat_net_add(const struct ipam_net *n, struct vs_err *err)
+{
+	char net4[INET_ADDRSTRLEN], net6[INET6_ADDRSTRLEN], tag[64];
+	ipam_fmt4(n->net4, net4);
+	snprintf(tag, sizeof(tag), "vsnet:%s", n->name);
+	int r = del_tagged(tag, NULL, err);  /* idempotent: re-adding after a reboot */
+	if (r < 0)
+		return r;
+	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
+	if (!c)
+		return vs_fail(err, ENOMEM, "netns: nft context");
+	_cleanup_free_ char *v6 = NULL;
+	if (n->has6) {
+		inet_ntop(AF_INET6, &n->net6, net6, sizeof(net6));
+		v6 = vs_xasprintf("add rule " T " postrouting ip6 saddr %s/%d oifname != \"%s\" "
+				  "masquerade comment \"%s\"\n", net6, n->prefix6, n->bridge, tag);
+	}
+	_cleanup_free_ char *cmds = vs_xasprintf(
+		"%s"
+		"add rule " T " postrouting ip saddr %s/%d oifname != \"%s\" masquerade comment \"%s\"\n"
+		"%s"
+		"add rule " T " forward iifname \"%s\" accept comment \"%s\"\n"
+		"add rule " T " forward oifname \"%s\" ct state established,related accept comment \"%s\"\n",
+		base, net4, n->prefix4, n->bridge, tag, v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
+	return run(c, cmds, err, "add nat for network");
+}
+
+int nat_net_del(const char *netname, struct vs_err *err)
+{
+	char tag[64];
+	snprintf(tag, sizeof(tag), "vsnet:%s", netname);
+	return del_tagged(tag, NULL, err);
+}
+
+static const char *proto_name(int p)
+{
+	return p == IPPROTO_UDP ? "udp" : "tcp";
+}
+
+/* Rules for one port. "any host address" is fib daddr type local, so only
+ * traffic to this host's own addresses is redirected. */
+static char *port_rules(const struct ipam_port *p, const char *ip4, const char *tag)
+{
+	/* "create element" fails on an existing element; "add" would not */
+	char hip[INET_ADDRSTRLEN], match[64];
+	const char *pr = proto_name(p->proto);
+	if (p->host_ip) {
+		ipam_fmt4(p->host_ip, hip);
+		snprintf(match, sizeof(match), "ip daddr %s", hip);
+	} else {
+		snprintf(match, sizeof(match), "meta nfproto ipv4 fib daddr type local");
+	}
+	return vs_xasprintf(
+		"create element " T " published { %s . %u }\n"
+		"add rule " T " prerouting %s %s dport %u dnat ip to %s:%u comment \"%s\"\n"
+		"add rule " T " output %s %s dport %u dnat ip to %s:%u comment \"%s\"\n"
+		"add rule " T " forward ip daddr %s %s dport %u ct status dnat accept comment \"%s\"\n",
+		pr, p->host_port,
+		match, pr, p->host_port, ip4, p->port, tag,
+		match, pr, p->host_port, ip4, p->port, tag,
+		ip4, pr, p->port, tag);
+}
+
+int nat_ports_add(const struct ipam_net *n, const char *server, const char *ip4,
+		  const struct ipam_port *ports, size_t n_ports, struct vs_err *err)
+{
+	if (!n_ports)
+		return 0;
+	char tag[IPAM_NAME_MAX + 8];
+	snprintf(tag, sizeof(tag), "vs:%s", server);
+	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
+	if (!c)
+		return vs_fail(err, ENOMEM, "netns: nft context");
+	int r = run(c, base, err, "add table");
+	if (r < 0)
+		return r;
+	/* a clear error for the usual case; the batch below closes the race */
+	for (size_t i = 0; i < n_ports; i++) {
+		char q[128];
+		snprintf(q, sizeof(q), "get element " T " published { %s . %u }",
+			 proto_name(ports[i].proto), ports[i].host_port);
+		if (nft_run_cmd_from_buffer(c, q) == 0)
+			return vs_failx(err, EADDRINUSE, "netns: port %s/%u: already published",
+					proto_name(ports[i].proto), ports[i].host_port);
+	}
+	_cleanup_free_ char *batch = vs_xstrdup("");
+	size_t len = 0;
+	for (size_t i = 0; i < n_ports; i++) {
+		_cleanup_free_ char *one = port_rules(&ports[i], ip4, tag);
+		batch = vs_xrealloc(batch, len + strlen(one) + 1);
+		memcpy(batch + len, one, strlen(one) + 1);
+		len += strlen(one);
+	}
+	r = run(c, batch, err, "publish ports");
+	if (r == -EEXIST)
+		return vs_failx(err, EADDRINUSE, "netns: ports of %s: one is already published",
+				server);
+	return r;
+}
+
+int nat_server_del(const char *server, const struct ipam_port *ports, size_t n_ports,
+		   struct vs_err *err)
+{
+	char tag[IPAM_NAME_MAX + 8];
+	snprintf(tag, sizeof(tag), "vs:%s", server);
+	_cleanup_free_ char *extra = vs_xstrdup("");
+	size_t len = 0;
+	for (size_t i = 0; i < n_ports; i++) {
+		_cleanup_free_ char *one = vs_xasprintf("delete element " T " published { %s . %u }\n",
+							proto_name(ports[i].proto),
+							ports[i].host_port);
+		extra = vs_xrealloc(extra, len + strlen(one) + 1);
+		memcpy(extra + len, one, strlen(one) + 1);
+		len += strlen(one);
+	}
+	int r = del_tagged(tag, extra, err);
+	if (r == -ENOENT && n_ports)  /* an element already gone: remove the rules alone */
+		r = del_tagged(tag, NULL, err);
+	return r;
+}

@@ -1,0 +1,375 @@
+/* netns: the public entry points. Each takes the network's lock, loads its
+ * state, changes the host, and saves the state last, so a failure at any
+ * step rolls back what came before it and leaves the state file as it was.
+ * runs in: the host's network namespace (the caller's thread). */
+#include "internal.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *dir_of(const char *d)
+{
+	return d ? d : NETNS_DEFAULT_STATE_DIR;
+}
+
+static const char *net_of(const char *n)
+{
+	return n ? n : NETNS_DEFAULT_NET;
+}
+
+static void net_freep(struct ipam_net *n)
+{
+	ipam_net_free(n);
+}
+#define _cleanup_net_ __attribute__((cleanup(net_freep)))
+#define _cleanup_sock_ __attribute__((cleanup(link_sock_free)))
+
+void netns_names(const char *server, char host_if[IFNAMSIZ], char ifb[IFNAMSIZ])
+{
+	if (strlen(server) <= 11) {
+		snprintf(host_if, IFNAMSIZ, "vs-%s", server);
+		snprintf(ifb, IFNAMSIZ, "vsi-%s", server);
+	} else {
+		/* too long for IFNAMSIZ: "vsh"/"vsx" + 48 bits of a hash */
+		unsigned long long h = netns_hash("vserver-if", server) & 0xffffffffffffULL;
+		snprintf(host_if, IFNAMSIZ, "vsh%012llx", h);
+		snprintf(ifb, IFNAMSIZ, "vsx%012llx", h);
+	}
+}
+
+void netns_mac(const char *server, uint8_t mac[6])
+{
+	uint64_t h = netns_hash("vserver-mac", server);
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)(h >> (8 * i));
+	/* unicast, locally administered; top bit clear so the host end (fe:...) differs */
+	mac[0] = (mac[0] & 0x7c) | 0x02;
+}
+
+static int valid_net(const char *net, struct vs_err *err)
+{
+	if (!ipam_valid_name(net, 31))
+		return vs_failx(err, EINVAL, "netns: network name \"%s\": invalid", net);
+	return 0;
+}
+
+int netns_net_create(const struct netns_net_opts *o, struct vs_err *err)
+{
+	_cleanup_net_ struct ipam_net n = { 0 };
+	_cleanup_sock_ struct nl_sock *sk = NULL;
+	const char *dir = dir_of(o->state_dir);
+	char path[4096];
+	int r = ipam_net_init(&n, o, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int lock = ipam_lock(dir, n.name, true, err);
+	if (lock < 0)
+		return lock;
+	snprintf(path, sizeof(path), "%s/%s.net", dir, n.name);
+	if (access(path, F_OK) == 0)
+		return vs_failx(err, EEXIST, "netns: network %s: already exists", n.name);
+	if ((r = link_sock(&sk, -1, err)) < 0 || (r = link_bridge_add(sk, &n, err)) < 0)
+		goto out_unlock;
+	if ((r = link_set_forwarding(n.has6, err)) < 0)
+		goto out_del_bridge;
+	if ((r = nat_net_add(&n, err)) < 0)
+		goto out_del_bridge;
+	if ((r = ipam_save(dir, &n, err)) < 0)
+		goto out_del_nat;
+	return 0;
+out_del_nat:
+	nat_net_del(n.name, NULL);
+out_del_bridge:
+	link_del(sk, n.bridge, NULL);
+out_unlock:
+	ipam_unlink(dir, n.name, NULL);  /* the lock file we made */
+	return r;
+}
+
+static int net_ensure(struct nl_sock *sk, const struct ipam_net *n, struct vs_err *err)
+{
+	int r = link_bridge_ensure(sk, n, err);
+	if (r >= 0)
+		r = link_set_forwarding(n->has6, err);
+	if (r >= 0)
+		r = nat_net_add(n, err);
+	return r;
+}
+
+int netns_net_up(const char *state_dir, const char *net, struct vs_err *err)
+{
+	_cleanup_net_ struct ipam_net n = { 0 };
+	_cleanup_sock_ struct nl_sock *sk = NULL;
+	const char *dir = dir_of(state_dir);
+	net = net_of(net);
+	int r = valid_net(net, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int lock = ipam_lock(dir, net, false, err);
+	if (lock < 0)
+		return lock;
+	if ((r = ipam_load(dir, net, &n, err)) < 0 || (r = link_sock(&sk, -1, err)) < 0)
+		return r;
+	return net_ensure(sk, &n, err);
+}
+
+/* Takes down what start made for one server; keeps going, returns the first
+ * error. Ports of the server are dropped from n. */
+static int server_down(struct nl_sock *sk, struct ipam_net *n, const char *name,
+		       struct vs_err *err)
+{
+	char host_if[IFNAMSIZ], ifb[IFNAMSIZ];
+	struct ipam_port *mine = vs_xcalloc(n->n_ports, sizeof(*mine));
+	size_t k = 0, j = 0;
+	for (size_t i = 0; i < n->n_ports; i++) {
+		if (!strcmp(n->ports[i].server, name))
+			mine[k++] = n->ports[i];
+		else
+			n->ports[j++] = n->ports[i];
+	}
+	n->n_ports = j;
+	netns_names(name, host_if, ifb);
+	int r = nat_server_del(name, mine, k, err);
+	free(mine);
+	int r2 = tc_clear(sk, host_if, ifb, r < 0 ? NULL : err);
+	if (r >= 0)
+		r = r2;
+	r2 = link_del(sk, host_if, r < 0 ? NULL : err);
+	return r < 0 ? r : r2;
+}
+
+int netns_net_remove(const char *state_dir, const char *net, bool force,
+		     struct vs_err *err)
+{
+	_cleanup_net_ struct ipam_net n = { 0 };
+	_cleanup_sock_ struct nl_sock *sk = NULL;
+	const char *dir = dir_of(state_dir);
+	net = net_of(net);
+	int r = valid_net(net, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int lock = ipam_lock(dir, net, false, err);
+	if (lock < 0)
+		return lock;
+	if ((r = ipam_load(dir, net, &n, err)) < 0 || (r = link_sock(&sk, -1, err)) < 0)
+		return r;
+	if (n.n_ents && !force)
+		return vs_failx(err, EBUSY, "netns: network %s: %zu server(s) still have "
+				"addresses", net, n.n_ents);
+	for (size_t i = 0; i < n.n_ents && r >= 0; i++)
+		r = server_down(sk, &n, n.ents[i].name, err);
+	if (r >= 0)
+		r = nat_net_del(net, err);
+	if (r >= 0)
+		r = link_del(sk, n.bridge, err);
+	if (r >= 0)
+		r = ipam_unlink(dir, net, err);
+	return r;
+}
+
+static void fill_names(const char *name, const uint8_t mac[6], struct netns_info *info)
+{
+	netns_names(name, info->host_if, info->ifb);
+	snprintf(info->mac, sizeof(info->mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+		 mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+int netns_server_alloc(const struct netns_server *s, struct netns_info *info,
+		       struct vs_err *err)
+{
+	_cleanup_net_ struct ipam_net n = { 0 };
+	const char *dir = dir_of(s->state_dir), *net = net_of(s->net);
+	uint32_t off;
+	uint8_t mac[6];
+	int r = valid_net(net, err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int lock = ipam_lock(dir, net, false, err);
+	if (lock < 0)
+		return lock;
+	if ((r = ipam_load(dir, net, &n, err)) < 0)
+		return r;
+	if ((r = ipam_alloc(&n, s->name, s->ip4, &off, err)) < 0)
+		return r;
+	if (r == 1 && (r = ipam_save(dir, &n, err)) < 0)
+		return r;
+	if (info) {
+		memset(info, 0, sizeof(*info));
+		ipam_fill_info(&n, off, info);
+		netns_mac(s->name, mac);
+		fill_names(s->name, mac, info);
+	}
+	return 0;
+}
+
+/* The request's ports, checked, as state records. */
+static int ports_of(const struct netns_server *s, struct ipam_port **out, struct vs_err *err)
+{
+	struct ipam_port *p = vs_xcalloc(s->n_ports, sizeof(*p));
+	for (size_t i = 0; i < s->n_ports; i++) {
+		const struct netns_port *in = &s->ports[i];
+		struct in_addr a = { 0 };
+		const char *pr = in->proto == IPPROTO_UDP ? "udp" : "tcp";
+		int r = 0;
+		if (in->proto != IPPROTO_TCP && in->proto != IPPROTO_UDP)
+			r = vs_failx(err, EINVAL, "netns: port %u: protocol must be tcp or udp",
+				     in->host_port);
+		else if (!in->host_port)
+			r = vs_failx(err, EINVAL, "netns: port %s/0: invalid", pr);
+		else if (in->host_ip && inet_pton(AF_INET, in->host_ip, &a) != 1)
+			r = vs_failx(err, EINVAL, "netns: port %s/%u: host address \"%s\": "
+				     "not an IPv4 address", pr, in->host_port, in->host_ip);
+		for (size_t j = 0; j < i && r >= 0; j++)
+			if (p[j].proto == in->proto && p[j].host_port == in->host_port)
+				r = vs_failx(err, EINVAL, "netns: port %s/%u: given twice", pr,
+					     in->host_port);
+		if (r < 0) {
+			free(p);
+			return r;
+		}
+		snprintf(p[i].server, sizeof(p[i].server), "%s", s->name);
+		p[i].proto = in->proto;
+		p[i].host_ip = ntohl(a.s_addr);
+		p[i].host_port = in->host_port;
+		p[i].port = in->port ? in->port : in->host_port;
+	}
+	*out = p;
+	return 0;
+}
+
+static int open_netns(const struct netns_server *s, struct vs_err *err)
+{
+	if (s->netns_fd >= 0) {
+		int fd = fcntl(s->netns_fd, F_DUPFD_CLOEXEC, 3);
+		return fd < 0 ? vs_fail(err, errno, "netns: dup netns fd") : fd;
+	}
+	if (s->pid <= 0)
+		return vs_failx(err, EINVAL, "netns: server %s: no network namespace given",
+				s->name);
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)s->pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? vs_fail(err, errno, "netns: open %s", path) : fd;
+}
+
+int netns_server_start(const struct netns_server *s, struct netns_info *info,
+		       struct vs_err *err)
+{
+	_cleanup_net_ struct ipam_net n = { 0 };
+	_cleanup_sock_ struct nl_sock *sk = NULL;
+	_cleanup_sock_ struct nl_sock *ssk = NULL;
+	_cleanup_free_ struct ipam_port *ports = NULL;
+	struct netns_info inf = { 0 };
+	const char *dir = dir_of(s->state_dir), *net = net_of(s->net);
+	const char *ifname = s->ifname ? s->ifname : "eth0";
+	uint8_t mac[6];
+	uint32_t off;
+	int r = valid_net(net, err);
+	if (r < 0)
+		return r;
+	if (!ipam_valid_name(ifname, IFNAMSIZ - 1))
+		return vs_failx(err, EINVAL, "netns: interface name \"%s\": invalid", ifname);
+	if ((r = ports_of(s, &ports, err)) < 0)
+		return r;
+	_cleanup_close_ int nsfd = open_netns(s, err);
+	if (nsfd < 0)
+		return nsfd;
+	_cleanup_close_ int lock = ipam_lock(dir, net, false, err);
+	if (lock < 0)
+		return lock;
+	if ((r = ipam_load(dir, net, &n, err)) < 0)
+		return r;
+	/* a new allocation lives only in n until the final save */
+	if ((r = ipam_alloc(&n, s->name, s->ip4, &off, err)) < 0)
+		return r;
+	ipam_fill_info(&n, off, &inf);
+	netns_mac(s->name, mac);
+	fill_names(s->name, mac, &inf);
+	if ((r = link_sock(&sk, -1, err)) < 0)
+		return r;
+	if (!link_index(sk, n.bridge) && (r = net_ensure(sk, &n, err)) < 0)
+		return r;
+	if ((r = link_veth_add(sk, &n, s->name, nsfd, ifname, err)) < 0)
+		return r;
+	if (n.isolate && (r = link_isolate(sk, inf.host_if, true, err)) < 0)
+		goto out_del_veth;
+	if ((r = link_sock(&ssk, nsfd, err)) < 0 ||
+	    (r = link_configure_peer(ssk, ifname, &inf, err)) < 0)
+		goto out_del_veth;
+	if ((s->rate_in || s->rate_out) &&
+	    (r = tc_set(sk, inf.host_if, inf.ifb, s->rate_in, s->rate_out, err)) < 0)
+		goto out_tc;
+	if ((r = nat_ports_add(&n, s->name, inf.ip4, ports, s->n_ports, err)) < 0)
+		goto out_tc;
+	/* records: this start's ports replace any stale ones */
+	size_t j = 0;
+	for (size_t i = 0; i < n.n_ports; i++)
+		if (strcmp(n.ports[i].server, s->name) != 0)
+			n.ports[j++] = n.ports[i];
+	n.ports = vs_xrealloc(n.ports, (j + s->n_ports) * sizeof(*n.ports));
+	memcpy(n.ports + j, ports, s->n_ports * sizeof(*ports));
+	n.n_ports = j + s->n_ports;
+	if ((r = ipam_save(dir, &n, err)) < 0)
+		goto out_nat;
+	if (info)
+		*info = inf;
+	return 0;
+out_nat:
+	nat_server_del(s->name, ports, s->n_ports, NULL);
+out_tc:
+	tc_clear(sk, inf.host_if, inf.ifb, NULL);
+out_del_veth:
+	link_del(sk, inf.host_if, NULL);  /* the peer goes with it */
+	return r;
+}
+
+static int server_stop(const char *state_dir, const char *net, const char *name,
+		       bool release, struct vs_err *err)
+{
+	_cleanup_net_ struct ipam_net n = { 0 };
+	_cleanup_sock_ struct nl_sock *sk = NULL;
+	const char *dir = dir_of(state_dir);
+	net = net_of(net);
+	int r = valid_net(net, err);
+	if (r < 0)
+		return r;
+	if (!ipam_valid_name(name, IPAM_NAME_MAX - 1))
+		return vs_failx(err, EINVAL, "netns: server name \"%s\": invalid", name);
+	_cleanup_close_ int lock = ipam_lock(dir, net, false, err);
+	if (lock < 0)
+		return lock;
+	if ((r = ipam_load(dir, net, &n, err)) < 0 || (r = link_sock(&sk, -1, err)) < 0)
+		return r;
+	r = server_down(sk, &n, name, err);
+	if (release)
+		ipam_release(&n, name);
+	int r2 = ipam_save(dir, &n, r < 0 ? NULL : err);
+	return r < 0 ? r : r2;
+}
+
+int netns_server_stop(const char *state_dir, const char *net, const char *name,
+		      struct vs_err *err)
+{
+	return server_stop(state_dir, net, name, false, err);
+}
+
+int netns_server_release(const char *state_dir, const char *net, const char *name,
+			 struct vs_err *err)
+{
+	return server_stop(state_dir, net, name, true, err);
+}
+
+int netns_server_set_rate(const char *name, uint64_t rate_in, uint64_t rate_out,
+			  struct vs_err *err)
+{
+	_cleanup_sock_ struct nl_sock *sk = NULL;
+	char host_if[IFNAMSIZ], ifb[IFNAMSIZ];
+	if (!ipam_valid_name(name, IPAM_NAME_MAX - 1))
+		return vs_failx(err, EINVAL, "netns: server name \"%s\": invalid", name);
+	netns_names(name, host_if, ifb);
+	int r = link_sock(&sk, -1, err);
+	return r < 0 ? r : tc_set(sk, host_if, ifb, rate_in, rate_out, err);
+}

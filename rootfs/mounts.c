@@ -1,0 +1,292 @@
+/* rootfs: rootfs_setup() and the mounts of config.json, in order.
+ *
+ * Every destination is resolved inside the rootfs (resolve.c) to an O_PATH
+ * fd, and the mount is placed on that fd: move_mount() for binds (made as
+ * detached trees with open_tree), mount(2) onto /proc/self/fd/N for new
+ * filesystems. A path string into the rootfs is never handed to mount(2). */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define PROP_MASK (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
+
+static const char *src_name(const struct conf_mount *m)
+{
+	return m->source ? m->source : "none";
+}
+
+static const char *type_name(const struct conf_mount *m)
+{
+	return m->type ? m->type : "bind";
+}
+
+static bool is_bind(const struct conf_mount *m)
+{
+	return (m->flags & MS_BIND) || !m->type || !strcmp(m->type, "bind") ||
+	       !strcmp(m->type, "rbind");
+}
+
+static bool is_type(const struct conf_mount *m, const char *t)
+{
+	return m->type && !strcmp(m->type, t);
+}
+
+static int fail_mount(struct vs_err *err, int code, const struct conf_mount *m, const char *what)
+{
+	if (what)
+		return vs_fail(err, code, "rootfs: mount %s on %s (%s): %s", src_name(m),
+			       m->destination, type_name(m), what);
+	return vs_fail(err, code, "rootfs: mount %s on %s (%s)", src_name(m), m->destination,
+		       type_name(m));
+}
+
+/* The idmap step of a bind: on the detached tree, before it is attached. */
+static int apply_idmap(struct rfs_ctx *c, const struct conf_mount *m, int tree,
+		       struct vs_err *err)
+{
+	const struct conf_linux *l = &c->cfg->linux_;
+	const struct conf_idmap *u = m->uid_mappings, *g = m->gid_mappings;
+	size_t nu = m->n_uid_mappings, ng = m->n_gid_mappings;
+	if (!nu && !ng) {  /* "idmap" alone: the container's own maps */
+		u = l->uid_mappings, nu = l->n_uid_mappings;
+		g = l->gid_mappings, ng = l->n_gid_mappings;
+	}
+	if (!nu || !ng)
+		return fail_mount(err, EINVAL, m, "idmap needs uidMappings and gidMappings");
+	_cleanup_close_ int ns = rfs_userns_fd(u, nu, g, ng);
+	if (ns < 0)
+		return fail_mount(err, -ns, m, "make the idmap user namespace");
+	struct mount_attr a = { .attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (uint64_t)ns };
+	unsigned flags = AT_EMPTY_PATH | (m->ridmap ? AT_RECURSIVE : 0);
+	if (mount_setattr(tree, "", flags, &a, sizeof(a)) < 0)
+		return fail_mount(err, errno, m, "idmap");
+	return 0;
+}
+
+/* A bind: clone the source as a detached tree, give it its flags, then
+ * attach it. The flags are on the mount before anyone inside can see it,
+ * which also spares the MS_BIND-then-MS_REMOUNT window of runc. */
+static int mount_bind(struct rfs_ctx *c, const struct conf_mount *m, struct vs_err *err)
+{
+	if (!m->source)
+		return fail_mount(err, EINVAL, m, "bind mount without a source");
+	bool rec = (m->flags & MS_REC) || is_type(m, "rbind");
+	_cleanup_close_ int tree = open_tree(AT_FDCWD, m->source,
+					     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+					     (rec ? AT_RECURSIVE : 0));
+	if (tree < 0)
+		return fail_mount(err, errno, m, "open source");
+	struct stat st;
+	if (fstat(tree, &st) < 0)
+		return fail_mount(err, errno, m, "stat source");
+
+	_cleanup_close_ int target = rootfs_open_in_root(c->root_fd, m->destination, true,
+							 !S_ISDIR(st.st_mode), err);
+	if (target < 0)
+		return fail_mount(err, -target, m, "resolve destination");
+
+	const unsigned long atimes = MS_NOATIME | MS_RELATIME | MS_STRICTATIME;
+	uint64_t clr = 0, set = rfs_ms_to_attr(m->flags, &clr);
+	clr |= rfs_ms_to_attr(m->clear_flags & ~atimes, NULL) & ~set;
+	if ((m->clear_flags & MS_NOATIME) && !(m->flags & atimes)) {
+		set |= MOUNT_ATTR_RELATIME;  /* "atime": back to the default */
+		clr |= MOUNT_ATTR__ATIME;
+	}
+	int r = rfs_setattr(tree, set, clr, false);
+	if (r == 0)
+		r = rfs_setattr(tree, m->attr_set, m->attr_clr, true);
+	if (r < 0)
+		return fail_mount(err, -r, m, "set mount flags");
+	if (m->idmap || m->ridmap) {
+		r = apply_idmap(c, m, tree, err);
+		if (r < 0)
+			return r;
+	}
+	if (move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+		return fail_mount(err, errno, m, NULL);
+	r = rfs_set_propagation(tree, m->propagation);
+	if (r < 0)
+		return fail_mount(err, -r, m, "set propagation");
+	return 0;
+}
+
+/* sysfs: a new sysfs needs a network namespace owned by our user namespace.
+ * Without one (a user namespace sharing the host's network), bind the
+ * host's /sys instead, recursively, with the same flags; as runc does. */
+static int mount_sys_fallback(struct rfs_ctx *c, const struct conf_mount *m,
+			      struct vs_err *err)
+{
+	struct conf_mount b = *m;
+	b.type = "bind";
+	b.source = "/sys";
+	b.flags |= MS_BIND | MS_REC;
+	b.attr_set |= rfs_ms_to_attr(m->flags & (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), NULL);
+	b.data = NULL;
+	return mount_bind(c, &b, err);
+}
+
+/* A new filesystem (proc, tmpfs, sysfs, mqueue, devpts, cgroup2, others). */
+static int mount_new(struct rfs_ctx *c, const struct conf_mount *m, struct vs_err *err)
+{
+	_cleanup_close_ int target = rootfs_open_in_root(c->root_fd, m->destination, true,
+							 false, err);
+	if (target < 0)
+		return fail_mount(err, -target, m, "resolve destination");
+
+	if (is_type(m, "cgroup"))
+		return rfs_mount_cgroup(c, m, target, err);
+
+	struct stat st;
+	if (fstat(target, &st) < 0)
+		return fail_mount(err, errno, m, "stat destination");
+	if ((is_type(m, "proc") || is_type(m, "sysfs")) && !S_ISDIR(st.st_mode))
+		return fail_mount(err, ENOTDIR, m, NULL);
+
+	_cleanup_close_ int old = -EBADF;
+	if (m->copy_up) {
+		if (!S_ISDIR(st.st_mode))
+			return fail_mount(err, ENOTDIR, m, "tmpcopyup");
+		old = openat(target, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (old < 0)
+			return fail_mount(err, errno, m, "open for tmpcopyup");
+	}
+
+	char fdp[32];
+	unsigned long flags = m->flags & ~(PROP_MASK | MS_REC);
+	const char *src = m->source ? m->source : m->type;
+	if (mount(src, rfs_fdpath(fdp, sizeof(fdp), target), m->type, flags, m->data) < 0) {
+		int e = errno;
+		if (is_type(m, "sysfs") && (e == EPERM || e == EACCES))
+			return mount_sys_fallback(c, m, err);
+		if (is_type(m, "cgroup2") && e == EPERM) {
+			struct conf_mount b = *m;
+			b.source = "/sys/fs/cgroup";
+			b.type = "bind";
+			b.flags |= MS_BIND | MS_REC;
+			b.data = NULL;
+			return mount_bind(c, &b, err);
+		}
+		return fail_mount(err, e, m, NULL);
+	}
+
+	/* target still names the directory under the new mount; walk again
+	 * to get the mount itself, for what needs its fd. */
+	if (!m->copy_up && !m->attr_set && !m->attr_clr && !(m->propagation & PROP_MASK))
+		return 0;
+	_cleanup_close_ int mnt = rootfs_open_in_root(c->root_fd, m->destination, false, false,
+						      err);
+	if (mnt < 0)
+		return fail_mount(err, -mnt, m, "reopen after mount");
+	int r;
+	if (m->copy_up) {
+		_cleanup_close_ int dst = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dst < 0)
+			return fail_mount(err, errno, m, "open for tmpcopyup");
+		r = rfs_copy_tree(old, dst, m->destination, err);
+		if (r < 0)
+			return vs_wrap(err, "rootfs: mount %s on %s (%s): tmpcopyup", src_name(m),
+				       m->destination, type_name(m));
+	}
+	r = rfs_setattr(mnt, m->attr_set, m->attr_clr, true);
+	if (r < 0)
+		return fail_mount(err, -r, m, "set recursive mount flags");
+	r = rfs_set_propagation(mnt, m->propagation);
+	if (r < 0)
+		return fail_mount(err, -r, m, "set propagation");
+	return 0;
+}
+
+int rfs_do_mount(struct rfs_ctx *c, const struct conf_mount *m, size_t idx, struct vs_err *err)
+{
+	if (!m->destination || m->destination[0] != '/')
+		return vs_failx(err, EINVAL, "rootfs: mounts[%zu]: destination must be absolute",
+				idx);
+	if (is_bind(m))
+		return mount_bind(c, m, err);
+	if (m->idmap || m->ridmap)
+		return vs_failx(err, EOPNOTSUPP,
+				"rootfs: mounts[%zu]: idmapped mounts of type %s not supported yet",
+				idx, m->type);
+	return mount_new(c, m, err);
+}
+
+/* With a shared rootfsPropagation, "/" stays shared, but pivot_root()
+ * refuses a new root mount that is shared or whose parent is. The mount
+ * holding the rootfs directory is made private (just that one, in our own
+ * namespace) before the rootfs is bound onto itself, so the bind is private
+ * too: runc's rootfsParentMountPrivate. */
+struct mnt_find { int id; char path[4096]; };
+
+static int find_mount(const struct rfs_mntinfo *mi, void *data)
+{
+	struct mnt_find *f = data;
+	if (mi->id != f->id)
+		return 0;
+	snprintf(f->path, sizeof(f->path), "%s", mi->mountpoint);
+	return 1;
+}
+
+static int rootfs_mount_private(const char *rootfs)
+{
+	struct statx stx;
+	if (statx(AT_FDCWD, rootfs, 0, STATX_MNT_ID, &stx) < 0)
+		return -errno;
+	if (!(stx.stx_mask & STATX_MNT_ID))
+		return -EOPNOTSUPP;
+	struct mnt_find f = { .id = (int)stx.stx_mnt_id };
+	int r = rfs_mountinfo_each(find_mount, &f);
+	if (r <= 0)
+		return r < 0 ? r : -ENOENT;
+	if (mount(NULL, f.path, NULL, MS_PRIVATE, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
+		 const char *console_path, struct vs_err *err)
+{
+	if (!rootfs || rootfs[0] != '/')
+		return vs_failx(err, EINVAL, "rootfs: %s: the root must be an absolute path",
+				rootfs ? rootfs : "(null)");
+	if (access("/proc/self/fd", F_OK) < 0)
+		return vs_fail(err, errno, "rootfs: /proc/self/fd (is /proc mounted?)");
+
+	/* Nothing we mount may reach the host: every mount becomes a slave
+	 * (or what rootfsPropagation asks) before we touch anything. */
+	unsigned long prop = cfg->linux_.rootfs_propagation & PROP_MASK;
+	if (!prop)
+		prop = MS_SLAVE;
+	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+		return vs_fail(err, errno, "rootfs: make / %s",
+			       prop == MS_SLAVE ? "rslave" : "propagation as rootfsPropagation");
+
+	if (prop == MS_SHARED) {
+		int r = rootfs_mount_private(rootfs);
+		if (r < 0)
+			return vs_fail(err, -r, "rootfs: make the mount holding %s private",
+				       rootfs);
+	}
+
+	/* The rootfs must be a mount point for pivot_root(), and a mount of
+	 * its own so the read-only root can be one mount flag. */
+	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return vs_fail(err, errno, "rootfs: bind %s onto itself", rootfs);
+
+	struct rfs_ctx c = {
+		.cfg = cfg, .rootfs = rootfs, .root_fd = -EBADF, .userns = rfs_in_userns(),
+	};
+	_cleanup_close_ int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root_fd < 0)
+		return vs_fail(err, errno, "rootfs: open %s", rootfs);
+	c.root_fd = root_fd;
+
+	for (size_t i = 0; i < cfg->n_mounts; i++) {
+		int r = rfs_do_mount(&c, &cfg->mounts[i], i, err);
+		if (r < 0)
+			return r;
+	}
+	return rfs_setup_dev(&c, console_path, err);
+}

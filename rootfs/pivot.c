@@ -1,0 +1,43 @@
+/* rootfs: entering the root. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+
+/* runs in: container init, after rootfs_setup.
+ *
+ * pivot_root(".", ".") stacks the old root on top of the new one at "/",
+ * so no put_old directory is needed in the image (which may be read-only).
+ * The old root is made a recursive slave first so that unmounting it
+ * cannot propagate an unmount to the host, then detached. chdir("/")
+ * afterwards leaves no fd or cwd pointing outside.
+ *
+ * no_pivot (runc --no-pivot, for a root on a ramfs where pivot_root fails):
+ * move the rootfs mount onto "/" and chroot. Weaker: the old root is still
+ * under the new one, reachable by a process with CAP_SYS_CHROOT. */
+int rootfs_pivot(const char *rootfs, bool no_pivot, struct vs_err *err)
+{
+	_cleanup_close_ int newroot = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (newroot < 0)
+		return vs_fail(err, errno, "rootfs: open %s", rootfs);
+	if (fchdir(newroot) < 0)
+		return vs_fail(err, errno, "rootfs: chdir %s", rootfs);
+
+	if (no_pivot) {
+		if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+			return vs_fail(err, errno, "rootfs: move %s onto /", rootfs);
+		if (chroot(".") < 0)
+			return vs_fail(err, errno, "rootfs: chroot %s", rootfs);
+	} else {
+		if (syscall(SYS_pivot_root, ".", ".") < 0)
+			return vs_fail(err, errno, "rootfs: pivot_root %s", rootfs);
+		/* "." is now the old root, stacked on the new one */
+		if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+			return vs_fail(err, errno, "rootfs: make the old root rslave");
+		if (umount2(".", MNT_DETACH) < 0)
+			return vs_fail(err, errno, "rootfs: detach the old root");
+	}
+	if (chdir("/") < 0)
+		return vs_fail(err, errno, "rootfs: chdir /");
+	return 0;
+}

@@ -1,0 +1,407 @@
+/* vsrun create: the parent side. Makes the state directory, the cgroup and
+ * the exec fifo, clones the container's init into its new namespaces, writes
+ * its id maps, places it, runs the createRuntime hooks when it asks, and
+ * records the container as created once init waits on the fifo. On any
+ * failure everything made so far is undone. */
+#include "internal.h"
+#include "../namespaces/namespaces.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/sched.h>
+
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+struct create_ctx {
+	const struct rt_ctx *ctx;
+	const struct rt_create_opts *o;
+	struct conf_config *cfg;
+	char *cfg_json;
+	size_t cfg_len;
+	char bundle[PATH_MAX], rootfs[PATH_MAX], dir[PATH_MAX];
+	struct rt_record rec;
+	bool cg_made;
+	pid_t pid;
+	int sync_fd, fifo_fd, console_fd, lock_fd, pty_master;
+};
+
+static int load_config(struct create_ctx *c, struct vs_err *err)
+{
+	const struct rt_create_opts *o = c->o;
+	if (!realpath(o->bundle ? o->bundle : ".", c->bundle))
+		return vs_fail(err, errno, "bundle %s", o->bundle ? o->bundle : ".");
+	char path[PATH_MAX + 16];
+	if (o->config_path)
+		snprintf(path, sizeof(path), "%s", o->config_path);
+	else
+		snprintf(path, sizeof(path), "%s/config.json", c->bundle);
+	int r = vs_read_file(path, &c->cfg_json, &c->cfg_len);
+	if (r < 0)
+		return vs_fail(err, -r, "conf: %s", path);
+	r = conf_parse(c->cfg_json, c->cfg_len, "config.json", &c->cfg, err);
+	if (r < 0)
+		return r;
+	const struct conf_config *cfg = c->cfg;
+	if (!cfg->process || !cfg->process->args || !cfg->process->args[0])
+		return vs_failx(err, EINVAL, "conf: config.json: process: required to create a container");
+	if (!cfg->root.path)
+		return vs_failx(err, EINVAL, "conf: config.json: root.path: required on linux");
+	if (!cfg->linux_.ns[CONF_NS_MOUNT].present)
+		return vs_failx(err, EINVAL, "conf: config.json: linux.namespaces: a mount namespace is required");
+	if (cfg->process->terminal && !o->console_socket && !o->detach_tty_ok)
+		return vs_failx(err, EINVAL, "process.terminal is true: --console-socket is required");
+	if (!cfg->process->terminal && o->console_socket)
+		return vs_failx(err, EINVAL, "--console-socket given but process.terminal is false");
+	if (cfg->hostname && !(cfg->linux_.ns[CONF_NS_UTS].present && !cfg->linux_.ns[CONF_NS_UTS].path))
+		return vs_failx(err, EINVAL, "conf: config.json: hostname: needs a new uts namespace");
+	char rp[PATH_MAX * 2];
+	if (cfg->root.path[0] == '/')
+		snprintf(rp, sizeof(rp), "%s", cfg->root.path);
+	else
+		snprintf(rp, sizeof(rp), "%s/%s", c->bundle, cfg->root.path);
+	struct stat st;
+	if (!realpath(rp, c->rootfs) || stat(c->rootfs, &st) < 0)
+		return vs_fail(err, errno, "rootfs %s", rp);
+	if (!S_ISDIR(st.st_mode))
+		return vs_failx(err, ENOTDIR, "rootfs %s: not a directory", rp);
+	return 0;
+}
+
+static int make_fifo(struct create_ctx *c, struct vs_err *err)
+{
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/exec.fifo", c->dir);
+	if (mkfifo(path, 0600) < 0)
+		return vs_fail(err, errno, "state: mkfifo %s", path);
+	/* O_RDWR: init reads from it and is never alone with no writer, so its
+	 * read blocks until `start` writes */
+	c->fifo_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (c->fifo_fd < 0)
+		return vs_fail(err, errno, "state: open %s", path);
+	return 0;
+}
+
+static pid_t clone_init(struct create_ctx *c, int flags, int cg_fd, struct rt_init_args *a,
+			struct vs_err *err)
+{
+	struct clone_args ca;
+	memset(&ca, 0, sizeof(ca));
+	ca.flags = (uint64_t)flags;
+	ca.exit_signal = SIGCHLD;
+	if (cg_fd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)cg_fd;
+	}
+	long pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0 && cg_fd >= 0) {
+		ca.flags &= ~CLONE_INTO_CGROUP;
+		ca.cgroup = 0;
+		pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	}
+	if (pid < 0 && errno == ENOSYS) {
+		pid = fork();
+		if (pid == 0 && flags && unshare(flags) < 0)
+			_exit(1);
+	}
+	if (pid < 0)
+		return vs_fail(err, errno, "clone the container's init");
+	if (pid == 0)
+		rt_init_main(a);
+	return (pid_t)pid;
+}
+
+static int run_parent_hooks(struct create_ctx *c, struct vs_err *err)
+{
+	_cleanup_free_ char *state = rt_record_state_json(&c->rec, RT_CREATING);
+	int r = rt_hooks_run(&c->cfg->hooks[CONF_HOOK_PRESTART], CONF_HOOK_PRESTART, state, err);
+	if (r >= 0)
+		r = rt_hooks_run(&c->cfg->hooks[CONF_HOOK_CREATE_RUNTIME], CONF_HOOK_CREATE_RUNTIME,
+				 state, err);
+	if (r < 0)
+		return r;
+	if (rt_sync_send(c->sync_fd, SYNC_HOOKS_DONE, NULL) < 0 ||
+	    rt_sync_send_data(c->sync_fd, state) < 0)
+		return vs_failx(err, EPIPE, "container init exited during create");
+	return 0;
+}
+
+static int talk_to_init(struct create_ctx *c, struct vs_err *err)
+{
+	struct sync_msg m;
+	for (;;) {
+		if (rt_sync_recv(c->sync_fd, &m) < 0) {
+			int status = 0;
+			if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+				c->pid = 0;
+				if (WIFSIGNALED(status))
+					return vs_failx(err, EIO, "container init killed by signal %d during create",
+							WTERMSIG(status));
+				return vs_failx(err, EIO, "container init exited with status %d during create",
+						WEXITSTATUS(status));
+			}
+			return vs_failx(err, EIO, "container init exited during create");
+		}
+		switch (m.type) {
+		case SYNC_HOOKS: {
+			int r = run_parent_hooks(c, err);
+			if (r < 0)
+				return r;
+			break;
+		}
+		case SYNC_SECCOMP_FD: {
+			char tag[16];
+			int fd = rt_recv_fd(c->sync_fd, tag, sizeof(tag));
+			if (fd < 0)
+				return vs_fail(err, -fd, "seccomp: receive the listener fd");
+			_cleanup_free_ char *state = rt_record_state_json(&c->rec, RT_CREATING);
+			int r = rt_seccomp_send_listener(c->cfg->linux_.seccomp, fd, state, err);
+			close(fd);
+			if (r < 0)
+				return r;
+			break;
+		}
+		case SYNC_READY:
+			return 0;
+		case SYNC_ERROR:
+			err->code = m.code > 0 ? m.code : EIO;
+			memcpy(err->msg, m.msg, sizeof(err->msg));
+			return -err->code;
+		default:
+			return vs_failx(err, EPROTO, "sync: unexpected message %d from init", m.type);
+		}
+	}
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct vs_err *err)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	int r = vs_write_file_atomic(path, buf, (size_t)n, 0644);
+	return r < 0 ? vs_fail(err, -r, "write pid file %s", path) : 0;
+}
+
+static void rollback(struct create_ctx *c)
+{
+	struct vs_err ign = { 0 };
+	if (c->pid > 0) {
+		kill(c->pid, SIGKILL);
+		waitpid(c->pid, NULL, 0);
+	}
+	if (c->cg_made) {
+		cg_destroy(&c->rec.cg, &ign);
+	}
+	if (c->dir[0])
+		vs_rm_rf(c->dir);
+}
+
+/* The state dir exists and is locked by the caller. */
+static int do_create(struct create_ctx *c, struct vs_err *err)
+{
+	const struct rt_create_opts *o = c->o;
+	struct conf_config *cfg = c->cfg;
+	struct conf_linux *lx = &cfg->linux_;
+	_cleanup_close_ int own_pidns = -1;
+	int r;
+
+	struct rt_record *rec = &c->rec;
+	snprintf(rec->st.id, sizeof(rec->st.id), "%s", o->id);
+	rec->st.status = RT_CREATING;
+	snprintf(rec->st.bundle, sizeof(rec->st.bundle), "%s", c->bundle);
+	snprintf(rec->st.rootfs, sizeof(rec->st.rootfs), "%s", c->rootfs);
+	snprintf(rec->oci_version, sizeof(rec->oci_version), "%s", cfg->oci_version);
+	rt_now_rfc3339(rec->st.created, sizeof(rec->st.created));
+	for (size_t i = 0; i < cfg->n_annotations; i++) {
+		_cleanup_free_ char *kv = vs_xasprintf("%s=%s", cfg->annotations[i].key,
+							cfg->annotations[i].value);
+		vs_strv_push(&rec->st.annotations, kv);
+	}
+	r = cg_detect_mode(&rec->cg.mode, err);
+	if (r >= 0)
+		r = cg_resolve(lx->cgroups_path, o->id, &rec->cg, err);
+	if (r < 0)
+		return r;
+	rec->has_cg = true;
+
+	/* recorded before anything is made on the host, so that a kill -9 at any
+	 * later point leaves enough for delete --force */
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/config.json", c->dir);
+	r = vs_write_file_atomic(path, c->cfg_json, c->cfg_len, 0600);
+	if (r < 0)
+		return vs_fail(err, -r, "state: write %s", path);
+	r = rt_record_write(c->ctx, rec, err);
+	if (r < 0)
+		return r;
+
+	r = cg_create(&rec->cg, lx->has_resources ? &lx->resources : NULL, err);
+	if (r < 0)
+		return r;
+	c->cg_made = true;
+	r = make_fifo(c, err);
+	if (r < 0)
+		return r;
+
+	struct rt_init_args a = {
+		.cfg = cfg, .rootfs = c->rootfs, .fifo_fd = c->fifo_fd,
+		.console_fd = -1, .preserve_fds = o->preserve_fds,
+		.no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
+		.lock_fd = c->lock_fd,
+	};
+	r = ns_open_paths(lx, a.ns_fds, err);
+	if (r < 0)
+		return r;
+	int sp[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		ns_close_all(a.ns_fds);
+		return vs_fail(err, errno, "socketpair");
+	}
+	c->sync_fd = sp[0];
+	a.sync_fd = sp[1];
+	if (cfg->process->terminal) {
+		if (o->console_socket) {
+			r = rt_unix_connect(o->console_socket, err);
+			if (r < 0) {
+				close(sp[1]);
+				ns_close_all(a.ns_fds);
+				return vs_wrap(err, "console socket");
+			}
+			a.console_fd = c->console_fd = r;
+		} else {
+			int cp[2];
+			if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, cp) < 0) {
+				close(sp[1]);
+				ns_close_all(a.ns_fds);
+				return vs_fail(err, errno, "socketpair");
+			}
+			c->console_fd = cp[0];
+			a.console_fd = cp[1];
+		}
+	}
+
+	int flags = ns_new_flags(lx) & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
+	a.new_userns = flags & CLONE_NEWUSER;
+	if (lx->ns[CONF_NS_USER].path && (flags & ~CLONE_NEWUSER)) {
+		/* the new namespaces would be owned by our user namespace, not the
+		 * joined one */
+		r = vs_failx(err, EOPNOTSUPP, "namespaces: joining a user namespace by path "
+			     "together with new namespaces is not supported");
+		goto out_fds;
+	}
+	/* joining a pid namespace by path: our children are born into it */
+	if (a.ns_fds[CONF_NS_PID] >= 0) {
+		own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
+		if (setns(a.ns_fds[CONF_NS_PID], CLONE_NEWPID) < 0) {
+			r = vs_fail(err, errno, "namespaces: join pid namespace %s", lx->ns[CONF_NS_PID].path);
+			goto out_fds;
+		}
+	}
+	int cg_fd = cg_open_dir_fd(&rec->cg, NULL);
+	pid_t pid = clone_init(c, flags, cg_fd, &a, err);
+	bool into_cg = cg_fd >= 0;
+	if (cg_fd >= 0)
+		close(cg_fd);
+	if (own_pidns >= 0)
+		setns(own_pidns, CLONE_NEWPID);
+	close(a.sync_fd);
+	if (a.console_fd >= 0 && a.console_fd != c->console_fd)
+		close(a.console_fd);
+	ns_close_all(a.ns_fds);
+	if (pid < 0)
+		return pid;
+	c->pid = pid;
+	rec->st.pid = pid;
+	rec->start_time = rt_pid_start_time(pid);
+	r = rt_record_write(c->ctx, rec, err);
+	if (r < 0)
+		return r;
+	if (a.new_userns) {
+		r = ns_write_id_maps(pid, lx, err);
+		if (r < 0)
+			return r;
+	}
+	if (!into_cg) {
+		r = cg_enter(&rec->cg, pid, err);
+		if (r < 0)
+			return r;
+	}
+	if (rt_sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
+		return vs_failx(err, EIO, "container init exited during create");
+	r = talk_to_init(c, err);
+	if (r < 0)
+		return r;
+	if (c->console_fd >= 0 && !o->console_socket) {
+		char tag[16];
+		c->pty_master = rt_recv_fd(c->console_fd, tag, sizeof(tag));
+		if (c->pty_master < 0)
+			return vs_fail(err, -c->pty_master, "console: receive the pty master");
+	}
+	rec->st.status = RT_CREATED;
+	r = rt_record_write(c->ctx, rec, err);
+	if (r >= 0 && o->pid_file)
+		r = write_pid_file(o->pid_file, pid, err);
+	return r;
+out_fds:
+	close(a.sync_fd);
+	if (a.console_fd >= 0 && a.console_fd != c->console_fd)
+		close(a.console_fd);
+	ns_close_all(a.ns_fds);
+	return r;
+}
+
+/* Creates; on success *pid and (for run with a terminal) *pty_master are set. */
+int rt_create_full(const struct rt_ctx *ctx, const struct rt_create_opts *o, pid_t *pid,
+		   int *pty_master, struct vs_err *err)
+{
+	struct create_ctx c = { .ctx = ctx, .o = o, .sync_fd = -1, .fifo_fd = -1,
+				.console_fd = -1, .lock_fd = -1, .pty_master = -1 };
+	int r = load_config(&c, err);
+	if (r < 0)
+		goto out;
+	r = rt_dir_create(ctx, o->id, err);
+	if (r < 0)
+		goto out;
+	rt_dir(ctx, o->id, c.dir, sizeof(c.dir), NULL);
+	r = rt_lock(ctx, o->id, err);
+	if (r < 0) {
+		vs_rm_rf(c.dir);
+		goto out;
+	}
+	c.lock_fd = r;
+	r = do_create(&c, err);
+	if (r < 0)
+		rollback(&c);
+	else {
+		if (pid)
+			*pid = c.pid;
+		if (pty_master)
+			*pty_master = TAKE_FD(c.pty_master);
+	}
+out:
+	vs_closep(&c.sync_fd);
+	vs_closep(&c.fifo_fd);
+	vs_closep(&c.console_fd);
+	vs_closep(&c.pty_master);
+	vs_closep(&c.lock_fd);
+	rt_state_free(&c.rec.st);
+	conf_free(c.cfg);
+	free(c.cfg_json);
+	return r;
+}
+
+int rt_create(const struct rt_ctx *ctx, const struct rt_create_opts *o, struct vs_err *err)
+{
+	return rt_create_full(ctx, o, NULL, NULL, err);
+}

@@ -1,0 +1,301 @@
+/* start, kill, delete, pause, resume, update, ps, stats and run. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <poll.h>
+
+static void warn(const struct rt_ctx *ctx, struct vs_err *e)
+{
+	if (ctx->warn && e->msg[0])
+		ctx->warn(e->msg);
+}
+
+/* Reads the record and its live status under the lock. */
+static int open_locked(const struct rt_ctx *ctx, const char *id, struct rt_record *rec,
+		       enum rt_status *status, struct vs_err *err)
+{
+	int lock = rt_lock(ctx, id, err);
+	if (lock < 0)
+		return lock;
+	int r = rt_record_read(ctx, id, rec, err);
+	if (r < 0) {
+		close(lock);
+		return r;
+	}
+	*status = rt_live_status(ctx, rec);
+	return lock;
+}
+
+int rt_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
+{
+	struct rt_record rec;
+	enum rt_status status;
+	__attribute__((cleanup(conf_free_p))) struct conf_config *cfg = NULL;
+	_cleanup_close_ int lock = open_locked(ctx, id, &rec, &status, err);
+	if (lock < 0)
+		return lock;
+	int r = 0;
+	if (status != RT_CREATED) {
+		r = vs_failx(err, EINVAL, "cannot start container \"%s\": it is %s, not created", id,
+			     rt_status_name(status));
+		goto out;
+	}
+	char dir[PATH_MAX], fifo[PATH_MAX + 16];
+	rt_dir(ctx, id, dir, sizeof(dir), NULL);
+	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
+	int fd = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		r = errno == ENXIO ? vs_failx(err, ESRCH, "cannot start container \"%s\": its init is gone", id)
+				   : vs_fail(err, errno, "start: open %s", fifo);
+		goto out;
+	}
+	ssize_t n = write(fd, "0", 1);
+	int e = errno;
+	close(fd);
+	if (n != 1) {
+		r = vs_fail(err, e, "start: write %s", fifo);
+		goto out;
+	}
+	unlink(fifo);
+
+	struct vs_err herr = { 0 };
+	if (rt_record_config(ctx, id, &cfg, &herr) >= 0 && cfg->hooks[CONF_HOOK_POSTSTART].n) {
+		rec.st.status = RT_RUNNING;
+		_cleanup_free_ char *state = rt_record_state_json(&rec, RT_RUNNING);
+		if (rt_hooks_run(&cfg->hooks[CONF_HOOK_POSTSTART], CONF_HOOK_POSTSTART, state, &herr) < 0)
+			warn(ctx, &herr);
+	}
+out:
+	rt_state_free(&rec.st);
+	return r;
+}
+
+static int signal_pid(pid_t pid, unsigned long long start_time, int sig)
+{
+	/* a pidfd pins the process: the check and the signal hit the same one */
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return -errno;
+	int r = 0;
+	if (!rt_pid_alive(pid, start_time))
+		r = -ESRCH;
+	else if (syscall(SYS_pidfd_send_signal, pfd, sig, NULL, 0) < 0)
+		r = -errno;
+	close(pfd);
+	return r;
+}
+
+int rt_kill(const struct rt_ctx *ctx, const char *id, int sig, bool all, struct vs_err *err)
+{
+	struct rt_record rec;
+	int r = rt_record_read(ctx, id, &rec, err);
+	if (r < 0)
+		return r;
+	enum rt_status status = rt_live_status(ctx, &rec);
+	rt_state_free(&rec.st);
+	if (status == RT_STOPPED && !all)
+		return vs_failx(err, ESRCH, "container \"%s\" is not running", id);
+	if (all && rec.has_cg) {
+		r = cg_kill_all(&rec.cg, sig, err);
+		if (r < 0)
+			return r;
+		/* SIGKILL does not wake a frozen task: thaw so it can die */
+		if (sig == SIGKILL && status == RT_PAUSED)
+			cg_freeze(&rec.cg, false, err);
+		return 0;
+	}
+	r = signal_pid(rec.st.pid, rec.start_time, sig);
+	if (r < 0)
+		return vs_fail(err, -r, "kill container \"%s\" (pid %d)", id, (int)rec.st.pid);
+	return 0;
+}
+
+static void wait_gone(pid_t pid, unsigned long long start_time)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return;
+	if (rt_pid_alive(pid, start_time)) {
+		struct pollfd p = { .fd = pfd, .events = POLLIN };
+		poll(&p, 1, 10000);
+	}
+	/* reap it if it is ours (run) */
+	waitpid(pid, NULL, WNOHANG);
+	close(pfd);
+}
+
+int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_err *err)
+{
+	struct rt_record rec;
+	enum rt_status status;
+	char dir[PATH_MAX];
+	int r = rt_dir(ctx, id, dir, sizeof(dir), err);
+	if (r < 0)
+		return r;
+	_cleanup_close_ int lock = open_locked(ctx, id, &rec, &status, err);
+	if (lock < 0)
+		return lock;
+	if (!force && (status == RT_RUNNING || status == RT_PAUSED)) {
+		rt_state_free(&rec.st);
+		return vs_failx(err, EBUSY, "cannot delete container \"%s\": it is %s "
+				"(stop it first, or use --force)", id, rt_status_name(status));
+	}
+	if (status != RT_STOPPED || rec.st.pid > 0) {
+		if (rec.has_cg) {
+			cg_kill_all(&rec.cg, SIGKILL, err);
+			if (status == RT_PAUSED)
+				cg_freeze(&rec.cg, false, err);
+		}
+		if (rt_pid_alive(rec.st.pid, rec.start_time)) {
+			signal_pid(rec.st.pid, rec.start_time, SIGKILL);
+			wait_gone(rec.st.pid, rec.start_time);
+		}
+	}
+	r = 0;
+	if (rec.has_cg) {
+		r = cg_destroy(&rec.cg, err);
+		if (r < 0)
+			r = vs_wrap(err, "delete container \"%s\"", id);
+	}
+	__attribute__((cleanup(conf_free_p))) struct conf_config *cfg = NULL;
+	struct vs_err herr = { 0 };
+	if (r >= 0 && rec.st.status != RT_CREATING && rt_record_config(ctx, id, &cfg, &herr) >= 0 &&
+	    cfg->hooks[CONF_HOOK_POSTSTOP].n) {
+		_cleanup_free_ char *state = rt_record_state_json(&rec, RT_STOPPED);
+		if (rt_hooks_run(&cfg->hooks[CONF_HOOK_POSTSTOP], CONF_HOOK_POSTSTOP, state, &herr) < 0)
+			warn(ctx, &herr);
+	}
+	if (r >= 0) {
+		int q = vs_rm_rf(dir);
+		if (q < 0)
+			r = vs_fail(err, -q, "state: remove %s", dir);
+	}
+	rt_state_free(&rec.st);
+	return r;
+}
+
+static int freeze(const struct rt_ctx *ctx, const char *id, bool frozen, struct vs_err *err)
+{
+	struct rt_record rec;
+	enum rt_status status;
+	_cleanup_close_ int lock = open_locked(ctx, id, &rec, &status, err);
+	if (lock < 0)
+		return lock;
+	rt_state_free(&rec.st);
+	enum rt_status want = frozen ? RT_RUNNING : RT_PAUSED;
+	if (status != want && !(frozen && status == RT_CREATED))
+		return vs_failx(err, EINVAL, "cannot %s container \"%s\": it is %s", frozen ? "pause" : "resume",
+				id, rt_status_name(status));
+	if (!rec.has_cg)
+		return vs_failx(err, EINVAL, "container \"%s\" has no cgroup", id);
+	return cg_freeze(&rec.cg, frozen, err);
+}
+
+int rt_pause(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
+{
+	return freeze(ctx, id, true, err);
+}
+
+int rt_resume(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
+{
+	return freeze(ctx, id, false, err);
+}
+
+/* A live container's cgroup. */
+static int live_cgroup(const struct rt_ctx *ctx, const char *id, struct vs_cgroup *cg,
+		       bool allow_stopped, struct vs_err *err)
+{
+	struct rt_record rec;
+	int r = rt_record_read(ctx, id, &rec, err);
+	if (r < 0)
+		return r;
+	enum rt_status status = rt_live_status(ctx, &rec);
+	rt_state_free(&rec.st);
+	if (status == RT_STOPPED && !allow_stopped)
+		return vs_failx(err, ESRCH, "container \"%s\" is not running", id);
+	if (!rec.has_cg)
+		return vs_failx(err, ENOENT, "container \"%s\" has no cgroup", id);
+	*cg = rec.cg;
+	return 0;
+}
+
+int rt_update(const struct rt_ctx *ctx, const char *id, const struct conf_resources *res,
+	      struct vs_err *err)
+{
+	struct vs_cgroup cg;
+	_cleanup_close_ int lock = rt_lock(ctx, id, err);
+	if (lock < 0)
+		return lock;
+	int r = live_cgroup(ctx, id, &cg, false, err);
+	return r < 0 ? r : cg_update(&cg, res, err);
+}
+
+int rt_ps(const struct rt_ctx *ctx, const char *id, pid_t **pids, size_t *n, struct vs_err *err)
+{
+	struct vs_cgroup cg;
+	int r = live_cgroup(ctx, id, &cg, true, err);
+	return r < 0 ? r : cg_pids(&cg, pids, n, err);
+}
+
+int rt_stats_json(const struct rt_ctx *ctx, const char *id, char **out, struct vs_err *err)
+{
+	struct vs_cgroup cg;
+	struct cg_stats st;
+	int r = live_cgroup(ctx, id, &cg, false, err);
+	if (r >= 0)
+		r = cg_stats(&cg, &st, err);
+	if (r >= 0)
+		*out = cg_stats_json(id, &st);
+	return r;
+}
+
+int rt_oom_count(const struct rt_ctx *ctx, const char *id, uint64_t *count, struct vs_err *err)
+{
+	struct vs_cgroup cg;
+	int r = live_cgroup(ctx, id, &cg, true, err);
+	if (r < 0)
+		return r;
+	r = cg_oom_kills(&cg, count);
+	return r < 0 ? vs_fail(err, -r, "cgroup: read oom kill count") : 0;
+}
+
+int rt_run(const struct rt_ctx *ctx, const struct rt_create_opts *o, int *exit_status,
+	   struct vs_err *err)
+{
+	struct rt_create_opts co = *o;
+	co.detach_tty_ok = !o->detach && !o->console_socket;
+	pid_t pid = 0;
+	int pty = -1;
+	int r = rt_create_full(ctx, &co, &pid, &pty, err);
+	if (r < 0)
+		return r;
+	r = rt_start(ctx, o->id, err);
+	if (r < 0) {
+		struct vs_err ign = { 0 };
+		rt_delete(ctx, o->id, true, &ign);
+		vs_closep(&pty);
+		return r;
+	}
+	*exit_status = 0;
+	if (o->detach) {
+		vs_closep(&pty);
+		return 0;
+	}
+	r = rt_wait_forward(pid, pty, exit_status);
+	vs_closep(&pty);
+	if (!o->keep) {
+		struct vs_err derr = { 0 };
+		int q = rt_delete(ctx, o->id, true, &derr);
+		if (q < 0 && r >= 0) {
+			*err = derr;
+			r = q;
+		}
+	}
+	return r;
+}

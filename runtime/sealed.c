@@ -1,0 +1,54 @@
+/* The defence against the /proc/self/exe class of escapes (CVE-2019-5736):
+ * a process inside a container that opens /proc/<pid>/exe of a runtime
+ * process entering it must never reach the runtime binary on the host. So the
+ * verbs that enter a container re-execute themselves from a sealed memfd
+ * copy: writes to it fail (F_SEAL_WRITE) and it lives nowhere on disk. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+static bool running_sealed(void)
+{
+	_cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	int seals = fcntl(fd, F_GET_SEALS);
+	return seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SEAL);
+}
+
+int rt_ensure_sealed_exe(char **argv, char **envp)
+{
+	if (running_sealed())
+		return 0;
+	_cleanup_close_ int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return -errno;
+	struct stat st;
+	if (fstat(src, &st) < 0)
+		return -errno;
+	_cleanup_close_ int mfd = memfd_create("vsrun", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (mfd < 0)
+		return -errno;
+	off_t left = st.st_size;
+	while (left > 0) {
+		ssize_t n = sendfile(mfd, src, NULL, (size_t)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		left -= n;
+	}
+	if (fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+					   F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) < 0)
+		return -errno;
+	syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
+	return -errno;
+}

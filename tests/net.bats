@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# netns/: bridge, veth, addresses, NAT, published ports, bandwidth caps,
+# isolation, teardown and errors, for real, but contained. Every test makes
+# its own namespaces:
+#   $H   plays the host: the module runs only in here (ip netns exec $H ...),
+#        with its own bridge, its own nftables table and ip_forward
+#   $O   plays the outside world: a veth to $H, 198.51.100.0/24 (TEST-NET-2,
+#        which exists only in these two namespaces); no route to the servers
+#   $S1 $S2   two servers
+# No traffic leaves these namespaces; the real host's interfaces, routes and
+# nftables are never touched.
+
+load helpers
+
+ROOT_DIR=$BATS_TEST_DIRNAME/..
+
+setup_file() {
+	local b=${BUILD:-build} objs o
+	objs="$b/common/common.o"
+	for o in "$ROOT_DIR"/netns/*.c; do objs="$objs $b/netns/$(basename "${o%.c}").o"; done
+	make -s -C "$ROOT_DIR" $objs >&2
+	DRIVER=$BATS_FILE_TMPDIR/netns-driver
+	(cd "$ROOT_DIR" && cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+		$(pkg-config --cflags libnl-3.0 libnl-route-3.0 libnftables) \
+		-o "$DRIVER" tests/netns-driver.c $objs \
+		$(pkg-config --libs libnl-3.0 libnl-route-3.0 libnftables))
+	export DRIVER
+}
+
+setup() {
+	local p=vsnt$$x${BATS_TEST_NUMBER}
+	H=${p}h O=${p}o S1=${p}s1 S2=${p}s2
+	STATE=$(mktemp -d /tmp/vsnet-test.XXXXXX)
+	for ns in $H $O $S1 $S2; do ip netns add $ns; ip -n $ns link set lo up; done
+	ip -n $H link add up0 type veth peer name eth0 netns $O
+	ip -n $H addr add 198.51.100.1/24 dev up0
+	ip -n $H link set up0 up
+	ip -n $O addr add 198.51.100.2/24 dev eth0
+	ip -n $O link set eth0 up
+}
+
+teardown() {
+	local ns pid
+	for ns in $H $O $S1 $S2; do
+		for pid in $(ip netns pids $ns 2>/dev/null); do kill $pid 2>/dev/null || true; done
+		ip netns del $ns 2>/dev/null || true
+	done
+	rm -rf "$STATE"
+}
+
+# drv ARGS...: the module, run inside the "host"
+drv() { ip netns exec $H "$DRIVER" -s "$STATE" "$@"; }
+in_ns() { local ns=$1; shift; ip netns exec $ns "$@"; }
+ping1() { in_ns $1 busybox ping -c1 -W1 "$2" >/dev/null; }
+
+start_two() {
+	drv net-create default "$@"
+	drv start web1 -n default -N /run/netns/$S1
+	drv start web2 -n default -N /run/netns/$S2
+}
+
+@test "net: servers get addresses, routes, a stable MAC, and reach each other" {
+	start_two
+	run drv alloc web1 -n default
+	[[ $output == *"ip4=172.30.0.2/24 gw4=172.30.0.1"* ]]
+	mac=$(sed -n 's/.*mac=\([^ ]*\).*/\1/p' <<<"$output")
+	[ "$(in_ns $S1 cat /sys/class/net/eth0/address)" = "$mac" ]
+	in_ns $S1 ip -4 route | grep -q "default via 172.30.0.1 dev eth0"
+	in_ns $S1 ip -6 route | grep -q "default via fd.*::1 dev eth0"
+	ping1 $S1 172.30.0.3
+	ping1 $S2 172.30.0.2
+	ip6=$(drv alloc web2 -n default | sed -n 's/.*ip6=\([^/]*\).*/\1/p')
+	in_ns $S1 busybox ping6 -c1 -W1 "$ip6" >/dev/null
+	[ "$(in_ns $H cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+}
+
+@test "net: outbound traffic is masqueraded to the host's address" {
+	start_two
+	in_ns $O timeout 10 "$DRIVER" serve 9000 >"$STATE/seen" &
+	for i in $(seq 50); do grep -q listening "$STATE/seen" && break; sleep 0.1; done
+	run in_ns $S1 "$DRIVER" connect 198.51.100.2 9000
+	[ "$status" -eq 0 ]
+	[ "$output" = "peer=198.51.100.1" ]
+	wait
+	# and the outside has no route back to the servers themselves
+	! ping1 $O 172.30.0.2
+}
+
+@test "net: a published port is reached from outside; a second publish is refused" {
+	drv net-create default
+	drv start web1 -n default -N /run/netns/$S1 -P tcp:0.0.0.0:8080:80
+	in_ns $S1 timeout 10 "$DRIVER" serve 80 >"$STATE/seen" &
+	for i in $(seq 50); do grep -q listening "$STATE/seen" && break; sleep 0.1; done
+	run in_ns $O "$DRIVER" connect 198.51.100.1 8080
+	[ "$status" -eq 0 ]
+	[ "$output" = "peer=198.51.100.2" ]
+	wait
+	run drv start web2 -n default -N /run/netns/$S2 -P tcp:198.51.100.1:8080:80
+	[ "$status" -eq 1 ]
+	[ "$output" = "netns: port tcp/8080: already published" ]
+	# nothing of web2 was left
+	! in_ns $H ip link show vs-web2 2>/dev/null
+	! in_ns $S2 ip link show eth0 2>/dev/null
+	! grep -q web2 "$STATE/default.net"
+	! drv nft "list table inet vserver" | grep -q 'vs:web2'
+	# udp and tcp of one port number are different ports
+	drv start web2 -n default -N /run/netns/$S2 -P udp:0.0.0.0:8080:53
+}
+
+# iperf3 for ~2 s through the cap; prints kbit/s
+measure() { # measure SERVER_NS [-R]
+	in_ns $O iperf3 -s -1 -B 198.51.100.2 >/dev/null 2>&1 &
+	sleep 0.5
+	in_ns $1 iperf3 -c 198.51.100.2 -t 2 -J $2 | jq '.end.sum_received.bits_per_second / 1e3 | floor'
+	wait
+}
+
+@test "net: bandwidth caps hold in both directions and change live" {
+	command -v iperf3 >/dev/null || skip "iperf3 is not installed"
+	drv net-create default
+	drv start web1 -n default -N /run/netns/$S1 -I 10000000 -O 10000000
+	up=$(measure $S1)
+	down=$(measure $S1 -R)
+	echo "# cap 10 Mbit/s: server upload $up kbit/s, download $down kbit/s" >&3
+	[ "$up" -ge 7000 ] && [ "$up" -le 13000 ]
+	[ "$down" -ge 7000 ] && [ "$down" -le 13000 ]
+	drv rate web1 20000000 0
+	in_ns $H tc qdisc show dev vs-web1 | grep -q "tbf.*rate 20Mbit"
+	! in_ns $H ip link show vsi-web1 2>/dev/null
+	down=$(measure $S1 -R)
+	echo "# cap changed live to 20 Mbit/s: download $down kbit/s" >&3
+	[ "$down" -ge 14000 ] && [ "$down" -le 26000 ]
+	up=$(measure $S1)
+	echo "# upload cap removed: upload $up kbit/s" >&3
+	[ "$up" -ge 40000 ]
+}
+
+@test "net: isolated bridge ports keep servers apart, not from the gateway" {
+	start_two -i
+	ping1 $S1 172.30.0.1
+	! ping1 $S1 172.30.0.3
+	! ping1 $S2 172.30.0.2
+}
+
+@test "net: destroy leaves no veth, ifb, address, route, rule, qdisc or record" {
+	drv net-create default
+	drv start web1 -n default -N /run/netns/$S1 -I 10000000 -O 5000000 \
+		-P tcp:0.0.0.0:8080:80 -P udp:198.51.100.1:5353:53
+	drv release web1 -n default
+	run in_ns $H ip -o link show
+	[[ $output != *vs-web1* && $output != *vsi-web1* ]]
+	! in_ns $S1 ip link show eth0 2>/dev/null
+	[ -z "$(in_ns $S1 ip -4 addr show scope global)" ]
+	[ -z "$(in_ns $S1 ip route)" ]
+	! in_ns $H tc qdisc show | grep -Eq "tbf|ingress"
+	run drv nft "list table inet vserver"
+	[[ $output != *vs:web1* && $output != *"tcp . 8080"* && $output != *"udp . 5353"* ]]
+	! grep -Eq "^(server|port) web1" "$STATE/default.net"
+	# the network goes too
+	drv net-remove default
+	! in_ns $H ip link show vsbr0 2>/dev/null
+	! drv nft "list table inet vserver" | grep -q vsnet:default
+	[ -z "$(ls "$STATE")" ]
+}
+
+@test "net: bad input gives one clear line and leaves nothing" {
+	drv net-create default
+	drv start web1 -n default -N /run/netns/$S1
+	before=$(cat "$STATE/default.net")
+	links=$(in_ns $H ip -o link show | wc -l)
+	run drv start web2 -n default -N /run/netns/$S2 -a 172.30.9.9
+	[ "$output" = "netns: address 172.30.9.9: not in 172.30.0.0/24" ]
+	run drv start web2 -n default -N /run/netns/$S2 -a 172.30.0.300
+	[ "$output" = "netns: address 172.30.0.300: not in 172.30.0.0/24" ]
+	run drv start web2 -n default -N /run/netns/$S2 -a 172.30.0.2
+	[ "$output" = "netns: address 172.30.0.2: taken by server web1" ]
+	run drv start web2 -n nosuch -N /run/netns/$S2
+	[ "$output" = "netns: network nosuch: unknown network" ]
+	run drv start web1 -n default -N /run/netns/$S2
+	[ "$output" = "netns: veth vs-web1: add: EEXIST (File exists)" ]
+	run drv net-create other -b up0 -4 10.9.0.0/24
+	[ "$output" = "netns: bridge up0: add: EEXIST (File exists)" ]
+	run drv net-remove default
+	[ "$output" = "netns: network default: 1 server(s) still have addresses" ]
+	[ "$(cat "$STATE/default.net")" = "$before" ]
+	[ "$(in_ns $H ip -o link show | wc -l)" = "$links" ]
+	! in_ns $S2 ip link show eth0 2>/dev/null
+	[ ! -e "$STATE/other.net" ] && [ ! -e "$STATE/other.lock" ] && [ ! -e "$STATE/nosuch.lock" ]
+	ping1 $S1 172.30.0.1   # web1 untouched by the failed start with its name
+}
+
+@test "net: 20 concurrent allocations get 20 distinct addresses" {
+	drv net-create default
+	for i in $(seq 20); do drv alloc s$i -n default >/dev/null & done
+	wait
+	[ "$(grep -c '^server ' "$STATE/default.net")" = 20 ]
+	[ "$(grep '^server ' "$STATE/default.net" | awk '{print $3}' | sort -u | wc -l)" = 20 ]
+	off=$(awk '$2 == "s7" {print $3}' "$STATE/default.net")
+	drv release s7 -n default
+	run drv alloc late -n default
+	[[ $output == *"ip4=172.30.0.$off/24"* ]]   # the lowest free: s7's freed one
+}
+
+@test "net: resolv.conf, hosts and hostname for a server" {
+	drv net-create default
+	drv files web1 -n default "$STATE" web1.example
+	grep -qx "nameserver 192.0.2.53" "$STATE/resolv.conf"
+	grep -q "^172.30.0.2	web1.example$" "$STATE/hosts"
+	[ "$(cat "$STATE/hostname")" = web1.example ]
+}

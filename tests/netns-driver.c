@@ -1,0 +1,251 @@
+/* A small driver for tests/net.bats: the netns module's API as commands,
+ * plus a one-shot TCP server/client to see who connects from where.
+ *   netns-driver [-s STATEDIR] COMMAND ...
+ *     net-create NET [-b BRIDGE] [-4 SUBNET] [-6 SUBNET|none] [-i]
+ *     net-up NET | net-remove NET [-f]
+ *     alloc NAME -n NET [-a IP]
+ *     start NAME -n NET (-p PID | -N NETNS_PATH) [-a IP] [-I BITS] [-O BITS]
+ *           [-P tcp|udp:HOSTIP:HOSTPORT:PORT]...
+ *     stop NAME -n NET | release NAME -n NET
+ *     rate NAME IN_BITS OUT_BITS
+ *     files NAME -n NET DIR HOSTNAME
+ *     nft CMD                    (libnftables, output on stdout)
+ *     serve PORT                 (accept one TCP connection, print the peer)
+ *     connect IP PORT            (print what the server says)
+ * Errors: the module's one line on stderr, exit 1. */
+#include "../netns/netns.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <nftables/libnftables.h>
+
+static const char *state_dir;
+
+static int fail(const struct vs_err *err)
+{
+	fprintf(stderr, "%s\n", err->msg);
+	return 1;
+}
+
+static void print_info(const struct netns_info *i)
+{
+	printf("ip4=%s/%d gw4=%s ip6=%s/%d gw6=%s mac=%s host_if=%s ifb=%s bridge=%s\n",
+	       i->ip4, i->prefix4, i->gw4, i->ip6, i->prefix6, i->gw6, i->mac, i->host_if,
+	       i->ifb, i->bridge);
+}
+
+static int parse_port(const char *s, struct netns_port *p, char *hip, size_t hlen)
+{
+	char proto[8];
+	unsigned hp, cp;
+	if (sscanf(s, "%7[a-z]:%45[0-9.]:%u:%u", proto, hip, &hp, &cp) != 4 ||
+	    hp > 65535 || cp > 65535)
+		return -1;
+	(void)hlen;
+	p->proto = !strcmp(proto, "udp") ? IPPROTO_UDP : !strcmp(proto, "tcp") ? IPPROTO_TCP : -1;
+	p->host_ip = hip;
+	p->host_port = (uint16_t)hp;
+	p->port = (uint16_t)cp;
+	return 0;
+}
+
+static int cmd_server(int argc, char **argv, const char *verb)
+{
+	struct vs_err err = { 0 };
+	struct netns_server s = { .state_dir = state_dir, .netns_fd = -1 };
+	struct netns_port ports[8];
+	char hips[8][48];
+	struct netns_info info;
+	const char *nspath = NULL;
+	int c;
+	if (argc < 2)
+		return 2;
+	s.name = argv[1];
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt(argc, argv, "+n:a:p:N:I:O:P:")) != -1) {
+		switch (c) {
+		case 'n': s.net = optarg; break;
+		case 'a': s.ip4 = optarg; break;
+		case 'p': s.pid = atoi(optarg); break;
+		case 'N': nspath = optarg; break;
+		case 'I': s.rate_in = strtoull(optarg, NULL, 10); break;
+		case 'O': s.rate_out = strtoull(optarg, NULL, 10); break;
+		case 'P':
+			if (s.n_ports == 8 || parse_port(optarg, &ports[s.n_ports],
+							 hips[s.n_ports], 48) < 0) {
+				fprintf(stderr, "bad -P %s\n", optarg);
+				return 2;
+			}
+			s.n_ports++;
+			break;
+		default: return 2;
+		}
+	}
+	s.ports = ports;
+	_cleanup_close_ int fd = -1;
+	if (nspath && (fd = open(nspath, O_RDONLY | O_CLOEXEC)) < 0) {
+		perror(nspath);
+		return 1;
+	}
+	s.netns_fd = fd;
+	int r;
+	if (!strcmp(verb, "alloc"))
+		r = netns_server_alloc(&s, &info, &err);
+	else if (!strcmp(verb, "start"))
+		r = netns_server_start(&s, &info, &err);
+	else if (!strcmp(verb, "stop"))
+		return netns_server_stop(state_dir, s.net, s.name, &err) < 0 ? fail(&err) : 0;
+	else
+		return netns_server_release(state_dir, s.net, s.name, &err) < 0 ? fail(&err) : 0;
+	if (r < 0)
+		return fail(&err);
+	print_info(&info);
+	return 0;
+}
+
+static int cmd_net(int argc, char **argv, const char *verb)
+{
+	struct vs_err err = { 0 };
+	struct netns_net_opts o = { .state_dir = state_dir };
+	bool force = false;
+	int c;
+	if (argc < 2)
+		return 2;
+	o.name = argv[1];
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt(argc, argv, "+b:4:6:if")) != -1) {
+		switch (c) {
+		case 'b': o.bridge = optarg; break;
+		case '4': o.subnet4 = optarg; break;
+		case '6': o.subnet6 = optarg; break;
+		case 'i': o.isolate = true; break;
+		case 'f': force = true; break;
+		default: return 2;
+		}
+	}
+	int r = !strcmp(verb, "net-create") ? netns_net_create(&o, &err)
+	      : !strcmp(verb, "net-up") ? netns_net_up(state_dir, o.name, &err)
+	      : netns_net_remove(state_dir, o.name, force, &err);
+	return r < 0 ? fail(&err) : 0;
+}
+
+static int cmd_files(int argc, char **argv)
+{
+	struct vs_err err = { 0 };
+	struct netns_server s = { .state_dir = state_dir, .netns_fd = -1 };
+	struct netns_info info;
+	const char *ns[] = { "192.0.2.53", NULL };
+	int c;
+	if (argc < 2)
+		return 2;
+	s.name = argv[1];
+	argc--;
+	argv++;
+	optind = 1;
+	while ((c = getopt(argc, argv, "+n:")) != -1)
+		if (c == 'n')
+			s.net = optarg;
+	if (argc - optind < 2)
+		return 2;
+	if (netns_server_alloc(&s, &info, &err) < 0 ||
+	    netns_write_files(argv[optind], argv[optind + 1], &info, ns, &err) < 0)
+		return fail(&err);
+	return 0;
+}
+
+static int cmd_nft(const char *cmd)
+{
+	struct nft_ctx *c = nft_ctx_new(NFT_CTX_DEFAULT);
+	nft_ctx_output_set_flags(c, NFT_CTX_OUTPUT_HANDLE);
+	int r = nft_run_cmd_from_buffer(c, cmd);
+	nft_ctx_free(c);
+	return r ? 1 : 0;
+}
+
+static int cmd_serve(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int one = 1, s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 4) < 0) {
+		perror("serve");
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	int c = accept4(s, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+	if (c < 0)
+		return 1;
+	char msg[64];
+	snprintf(msg, sizeof(msg), "peer=%s\n", inet_ntoa(peer.sin_addr));
+	vs_write_all(c, msg, strlen(msg));
+	fputs(msg, stdout);
+	close(c);
+	close(s);
+	return 0;
+}
+
+static int cmd_connect(const char *ip, int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 3 };
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1 ||
+	    connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		perror("connect");
+		return 1;
+	}
+	char buf[128];
+	ssize_t n = read(s, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	fputs(buf, stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 2 && !strcmp(argv[1], "-s")) {
+		state_dir = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2)
+		return 2;
+	const char *verb = argv[1];
+	argc--;
+	argv++;
+	if (!strncmp(verb, "net-", 4))
+		return cmd_net(argc, argv, verb);
+	if (!strcmp(verb, "alloc") || !strcmp(verb, "start") || !strcmp(verb, "stop") ||
+	    !strcmp(verb, "release"))
+		return cmd_server(argc, argv, verb);
+	if (!strcmp(verb, "rate") && argc == 4) {
+		struct vs_err err = { 0 };
+		return netns_server_set_rate(argv[1], strtoull(argv[2], NULL, 10),
+					     strtoull(argv[3], NULL, 10), &err) < 0 ? fail(&err) : 0;
+	}
+	if (!strcmp(verb, "files"))
+		return cmd_files(argc, argv);
+	if (!strcmp(verb, "nft") && argc == 2)
+		return cmd_nft(argv[1]);
+	if (!strcmp(verb, "serve") && argc == 2)
+		return cmd_serve(atoi(argv[1]));
+	if (!strcmp(verb, "connect") && argc == 3)
+		return cmd_connect(argv[1], atoi(argv[2]));
+	fprintf(stderr, "usage: see the head of tests/netns-driver.c\n");
+	return 2;
+}

@@ -1,0 +1,210 @@
+#!/bin/sh
+# cgroup v2 for real (busybox sh, inside the check-vm VM, TAP on stdout):
+# drives $VSRUN (runc's CLI) on a busybox bundle and checks what lands in
+# /sys/fs/cgroup: its own cgroup, memory.max OOM-kills, pids.max refuses
+# forks, cpu.max throttles, pause/resume freeze, update is live, delete
+# removes the cgroup. Needs a pure cgroup2 hierarchy with the controllers
+# enabled at the root (the VM's /init does that) and jq.
+VSRUN=${VSRUN:-/vs/build/vsrun}
+CG=/sys/fs/cgroup
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+skip() { n=$((n + 1)); echo "ok $n # SKIP $*"; }
+diag() { echo "# $*"; }
+# check DESC CMD...: one assertion
+check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+
+TESTS="own_cgroup pause resume update delete oom pids cpu run"
+
+why=
+if [ ! -x "$VSRUN" ]; then why="vsrun not built ($VSRUN does not exist)"
+elif ! v=$("$VSRUN" --version 2>&1); then why="vsrun not built ($VSRUN --version failed: $(echo "$v" | head -n 1))"
+elif ! command -v jq >/dev/null; then why="jq is not in the VM"
+elif [ ! -f $CG/cgroup.controllers ]; then why="$CG is not cgroup2"
+fi
+if [ -n "$why" ]; then
+	echo "# cgroup-v2.sh SKIPPED: $why" >&2
+	for t in $TESTS; do skip "$t: $why"; done
+	echo "1..$n"
+	exit 0
+fi
+diag "runtime: $VSRUN: $(echo "$v" | head -n 1)"
+
+T=$(mktemp -d /tmp/cgv2.XXXXXX)
+ROOT=$T/state
+mkdir -p "$ROOT" "$T/rootfs"
+for d in bin etc proc sys dev tmp root; do mkdir -p "$T/rootfs/$d"; done
+cp /bin/busybox "$T/rootfs/bin/busybox"
+for a in $(/bin/busybox --list); do ln -s busybox "$T/rootfs/bin/$a" 2>/dev/null; done
+echo 'root:x:0:0:root:/root:/bin/sh' >"$T/rootfs/etc/passwd"
+
+# every runtime call is bounded: a hung runtime fails its test, not the run
+vs() { timeout 30 "$VSRUN" --root "$ROOT" "$@"; }
+status_of() { vs state "$1" 2>/dev/null | jq -r .status; }
+pid_of() { vs state "$1" 2>/dev/null | jq -r .pid; }
+# wait_status ID STATUS [TENTHS]: polls the state (default 10 s)
+wait_status() {
+	i=0
+	while [ $i -lt "${3:-100}" ]; do
+		[ "$(status_of "$1")" = "$2" ] && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	diag "$1: status $(status_of "$1"), want $2"
+	return 1
+}
+# wait_grep PATTERN FILE [TENTHS]
+wait_grep() {
+	i=0
+	while [ $i -lt "${3:-100}" ]; do
+		grep -q "$1" "$2" 2>/dev/null && return 0
+		sleep 0.1; i=$((i + 1))
+	done
+	diag "$2: no \"$1\" in: $(cat "$2" 2>&1 | tr '\n' ' ')"
+	return 1
+}
+file_is() { # FILE WANT
+	got=$(cat "$1" 2>&1)
+	[ "$got" = "$2" ] && return 0
+	diag "$1: got \"$got\", want \"$2\""
+	return 1
+}
+# bundle ID ARGS-JSON [JQ-FILTER]: $T/ID from `vsrun spec`, cgroupsPath /vstest-ID
+bundle() {
+	mkdir -p "$T/$1"
+	(cd "$T/$1" && "$VSRUN" spec) || { diag "$1: vsrun spec failed"; return 1; }
+	jq --arg r "$T/rootfs" --arg cg "/vstest-$1" --argjson a "$2" \
+		".process.terminal = false | .process.args = \$a | .root.path = \$r
+		 | .root.readonly = true | .linux.cgroupsPath = \$cg | ${3:-.}" \
+		"$T/$1/config.json" >"$T/$1/config.new" && mv "$T/$1/config.new" "$T/$1/config.json"
+}
+# launch ID: create + start, the container's stdio in $T/ID.out
+# (once the runtime has hung, later containers are not tried: the VM stays short)
+HUNG=
+launch() {
+	[ -z "$HUNG" ] || { diag "$1: not run: $HUNG"; return 1; }
+	vs create --bundle "$T/$1" "$1" </dev/null >"$T/$1.out" 2>&1
+	r=$?
+	[ $r -eq 0 ] && { vs start "$1" >>"$T/$1.out" 2>&1; r=$?; }
+	hung_if "$r" "$1"
+	[ $r -eq 0 ] || { diag "$1: exit $r: $(cat "$T/$1.out")"; return 1; }
+}
+hung_if() { # STATUS WHAT: timeout(1) gave up on the runtime
+	case "$1" in 124|143|137) HUNG="vsrun hung earlier ($2: no answer in 30 s)" ;; esac
+}
+cleanup() {
+	for c in own oom pids cpu run; do
+		timeout 5 "$VSRUN" --root "$ROOT" delete --force "$c" >/dev/null 2>&1
+	done
+	for d in $CG/vstest-*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# --- own cgroup, pause, resume, update, delete: one long-lived container
+if bundle own '["/bin/sleep","1000"]' '.linux.resources.memory.limit = 33554432' && launch own; then
+	pid=$(pid_of own)
+	in_cg() {
+		grep -qx '0::/vstest-own' "/proc/$pid/cgroup" || { diag "/proc/$pid/cgroup: $(cat "/proc/$pid/cgroup")"; return 1; }
+		grep -qx "$pid" $CG/vstest-own/cgroup.procs && file_is $CG/vstest-own/memory.max 33554432
+	}
+	check "own_cgroup: the container's init is in its own cgroup /vstest-own with memory.max from the config" in_cg
+	paused() {
+		vs pause own || return 1
+		file_is $CG/vstest-own/cgroup.freeze 1 && wait_grep '^frozen 1' $CG/vstest-own/cgroup.events &&
+			wait_status own paused
+	}
+	check "pause: cgroup.freeze 1, cgroup.events frozen 1, state paused" paused
+	resumed() {
+		vs resume own || return 1
+		file_is $CG/vstest-own/cgroup.freeze 0 && wait_grep '^frozen 0' $CG/vstest-own/cgroup.events &&
+			wait_status own running
+	}
+	check "resume: cgroup.freeze 0, state running" resumed
+	updated() {
+		vs update --memory 67108864 own || return 1
+		file_is $CG/vstest-own/memory.max 67108864 && kill -0 "$pid"
+	}
+	check "update --memory 64M: memory.max changes live" updated
+	deleted() {
+		vs kill own KILL || return 1
+		wait_status own stopped || return 1
+		vs delete own || return 1
+		[ ! -e $CG/vstest-own ] || { diag "$CG/vstest-own is still there"; return 1; }
+		! vs state own >/dev/null 2>&1
+	}
+	check "delete: kill, stopped, delete removes the cgroup directory and the state" deleted
+else
+	for t in own_cgroup pause resume update delete; do not_ok "$t: the container did not start"; done
+fi
+
+# --- memory.max 32M: a 64M dd buffer is OOM-killed
+if bundle oom '["/bin/dd","if=/dev/zero","of=/dev/null","bs=64M","count=1"]' \
+	'.linux.resources.memory.limit = 33554432' && launch oom; then
+	oomed() {
+		wait_status oom stopped 300 || return 1
+		file_is $CG/vstest-oom/memory.max 33554432 || return 1
+		k=$(awk '$1 == "oom_kill" { print $2 }' $CG/vstest-oom/memory.events)
+		diag "memory.events: $(tr '\n' ' ' <$CG/vstest-oom/memory.events)"
+		diag "the container's output: $(tr '\n' ' ' <"$T/oom.out")"
+		[ "${k:-0}" -ge 1 ]
+	}
+	check "oom: memory.max 32M OOM-kills a 64M hog (memory.events oom_kill >= 1)" oomed
+	vs delete --force oom >/dev/null 2>&1
+else
+	not_ok "oom: the container did not start"
+fi
+
+# --- pids.max 20: forks beyond it fail
+if bundle pids '["/bin/sh","-c","i=0; while [ $i -lt 40 ]; do sleep 60 & i=$((i + 1)); done; echo forked $i; sleep 60"]' \
+	'.linux.resources.pids.limit = 20' && launch pids; then
+	refused() {
+		file_is $CG/vstest-pids/pids.max 20 || return 1
+		wait_grep '^max [1-9]' $CG/vstest-pids/pids.events 200 ||
+			{ diag "status $(status_of pids), output: $(tr '\n' ' ' <"$T/pids.out")"; return 1; }
+		c=$(cat $CG/vstest-pids/pids.current)
+		diag "pids.current $c, pids.events: $(cat $CG/vstest-pids/pids.events), output: $(tr '\n' ' ' <"$T/pids.out")"
+		[ "$c" -le 20 ] && ! grep -q 'forked 40' "$T/pids.out"
+	}
+	check "pids: pids.max 20 refuses forks (pids.events max >= 1, never 40 children)" refused
+	vs delete --force pids >/dev/null 2>&1
+else
+	not_ok "pids: the container did not start"
+fi
+
+# --- cpu.max 50%: a spinner gets about half a CPU
+if bundle cpu '["/bin/sh","-c","while :; do :; done"]' \
+	'.linux.resources.cpu.quota = 50000 | .linux.resources.cpu.period = 100000' && launch cpu; then
+	usage() { awk '$1 == "usage_usec" { print $2 }' $CG/vstest-cpu/cpu.stat; }
+	halved() {
+		file_is $CG/vstest-cpu/cpu.max "50000 100000" || return 1
+		sleep 1
+		u0=$(usage); t0=$(cut -d' ' -f1 /proc/uptime)
+		sleep 4
+		u1=$(usage); t1=$(cut -d' ' -f1 /proc/uptime)
+		pct=$(awk -v u0="$u0" -v u1="$u1" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%d", (u1 - u0) / ((t1 - t0) * 1e6) * 100 }')
+		diag "spinner used $pct% of one CPU over $t0..$t1 s; cpu.stat: $(tr '\n' ' ' <$CG/vstest-cpu/cpu.stat)"
+		thr=$(awk '$1 == "nr_throttled" { print $2 }' $CG/vstest-cpu/cpu.stat)
+		[ "$pct" -ge 25 ] && [ "$pct" -le 65 ] && [ "${thr:-0}" -gt 0 ]
+	}
+	check "cpu: cpu.max 50000 100000 holds a spinner to about 50% (25-65%, throttled)" halved
+	vs delete --force cpu >/dev/null 2>&1
+else
+	not_ok "cpu: the container did not start"
+fi
+
+# --- run: foreground, output, exit status, and nothing left behind
+ran() {
+	[ -z "$HUNG" ] || { diag "run: not run: $HUNG"; return 1; }
+	bundle run '["/bin/sh","-c","echo hello from $(cat /proc/self/cgroup); exit 3"]' || return 1
+	vs run --bundle "$T/run" run </dev/null >"$T/run.out" 2>&1; rc=$?
+	hung_if $rc run
+	out=$(cat "$T/run.out")
+	diag "run: exit $rc, output: $out"
+	[ $rc -eq 3 ] && { [ "$out" = "hello from 0::/" ] || [ "$out" = "hello from 0::/vstest-run" ]; } && [ ! -e $CG/vstest-run ]
+}
+check "run: prints, exits 3, leaves no cgroup" ran
+
+echo "1..$n"
+[ $failed -eq 0 ]
