@@ -300,4 +300,58 @@ const char *conf_seccomp_action_name(int action);
 /* The annotation value for key, or NULL. */
 const char *conf_annotation(const struct conf_config *cfg, const char *key);
 
+/* ---- vserver server records (server.c) ----
+ * server.json: what `vserver create` was asked for. The OCI config.json of the
+ * server is generated from it and the image's defaults. */
+
+enum conf_restart { CONF_RESTART_NO, CONF_RESTART_ON_FAILURE, CONF_RESTART_ALWAYS };
+
+struct conf_server {
+	char *name, *image, *hostname;
+	char **cmd;               /* NULL: the image's entrypoint + cmd */
+	bool init;                /* run /sbin/init (a full distribution) */
+	char **env;               /* "K=V" added to the image's */
+	uint64_t cpu_milli;       /* 1500 = 1.5 CPUs; 0 = no limit */
+	uint64_t memory, swap, disk, pids;   /* bytes / count; 0 = no limit */
+	char **io_max;            /* "MAJ:MIN rbps=N wbps=N riops=N wiops=N" */
+	uint64_t io_weight;       /* 0 = unset */
+	char *net;                /* network name; "none" = loopback only */
+	char *ip;                 /* static address or NULL (auto) */
+	char **publish;           /* "[hostip:]hostport:port[/udp]" */
+	uint64_t bw_in, bw_out;   /* bits/s, 0 = no cap */
+	bool autostart;
+	enum conf_restart restart;
+	char **alerts;            /* "memory > 90% for 60s => CMD" */
+	char *created;
+};
+
+/* Parses server.json; errors name the path like conf_parse's. */
+int conf_server_parse(const char *json, size_t len, const char *what,
+		      struct conf_server **out, struct vs_err *err);
+/* server.json text (malloc'd). */
+char *conf_server_json(const struct conf_server *s);
+void conf_server_free(struct conf_server *s);
+const char *conf_restart_name(enum conf_restart r);
+int conf_restart_from_name(const char *s);      /* -EINVAL if unknown */
+/* Parses "[hostip:]hostport:port[/tcp|/udp]"; host_ip may be "" (any). */
+int conf_parse_publish(const char *s, char host_ip[64], unsigned *host_port,
+		       unsigned *port, bool *udp);
+/* Parses "100mbit", "1gbit", "500kbit", "1000000" (bits/s). */
+int conf_parse_rate(const char *s, uint64_t *bits);
+
+/* What the image says a server runs with (from rootfs/image's record). */
+struct conf_image_defaults {
+	char *const *entrypoint, *const *cmd, *const *env;
+	const char *workdir, *user;
+};
+
+/* The OCI config.json of a server (malloc'd JSON). etc_dir holds the
+ * resolv.conf, hosts and hostname files bound into it (NULL: none). */
+char *conf_server_oci_config(const struct conf_server *s, const struct conf_image_defaults *img,
+			     const char *etc_dir);
+/* The linux.resources of a server's limits (for live `vserver set`). Fills
+ * *res (free with conf_resources_free). */
+int conf_server_resources(const struct conf_server *s, struct conf_resources *res,
+			  struct vs_err *err);
+
 #endif

@@ -94,6 +94,38 @@ static int make_fifo(struct create_ctx *c, struct vs_err *err)
 	return 0;
 }
 
+/* The devices every container needs whatever its device rules say, appended
+ * after them as runc does (a rule list that starts with "deny all" would
+ * otherwise take /dev/null and /dev/zero from the container): mknod of any
+ * device, the standard character devices, the ptys, and each device of
+ * linux.devices. Only when the config has device rules at all: no rules
+ * leave the cgroup's default (allow all) alone. */
+static void add_default_device_rules(struct conf_linux *lx)
+{
+	static const struct conf_dev_rule defaults[] = {
+		{ true, 'c', -1, -1, "m" }, { true, 'b', -1, -1, "m" },
+		{ true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 5, "rwm" },
+		{ true, 'c', 1, 7, "rwm" }, { true, 'c', 1, 8, "rwm" },
+		{ true, 'c', 1, 9, "rwm" }, { true, 'c', 5, 0, "rwm" },
+		{ true, 'c', 5, 1, "rwm" }, { true, 'c', 5, 2, "rwm" },
+		{ true, 'c', 136, -1, "rwm" },
+	};
+	struct conf_resources *res = &lx->resources;
+	if (!lx->has_resources || !res->n_devices)
+		return;
+	size_t n = res->n_devices + VS_ARRAY_SIZE(defaults) + lx->n_devices;
+	res->devices = vs_xrealloc(res->devices, n * sizeof(*res->devices));
+	for (size_t i = 0; i < VS_ARRAY_SIZE(defaults); i++)
+		res->devices[res->n_devices++] = defaults[i];
+	for (size_t i = 0; i < lx->n_devices; i++) {
+		const struct conf_device *d = &lx->devices[i];
+		if (d->type != 'c' && d->type != 'b' && d->type != 'u')
+			continue;
+		res->devices[res->n_devices++] = (struct conf_dev_rule){
+			true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm" };
+	}
+}
+
 static pid_t clone_init(struct create_ctx *c, int flags, int cg_fd, struct rt_init_args *a,
 			struct vs_err *err)
 {
@@ -246,6 +278,7 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	if (r < 0)
 		return r;
 
+	add_default_device_rules(lx);
 	r = cg_create(&rec->cg, lx->has_resources ? &lx->resources : NULL, err);
 	if (r < 0)
 		return r;

@@ -94,4 +94,82 @@ char *rt_features_json(void);
  * enter a container. Returns only on failure or when already sealed. */
 int rt_ensure_sealed_exe(char **argv, char **envp);
 
+/* ---- vserver: named servers (server.c, monitor.c) ----
+ * A server is an OCI bundle plus its record under <lib>/servers/<name>/:
+ *   server.json   the record     config.json   the generated OCI config
+ *   rootfs/       overlay mount point          upper/ work/ or disk.img
+ *   etc/          resolv.conf, hosts, hostname status.json   the monitor's report
+ *   console.log   the server's output (rotated to console.log.1)
+ * Each running server has a monitor process: the parent of its init. */
+
+struct srv_ctx {
+	char lib[1024];           /* /var/lib/vserver, or $VSERVER_ROOT/lib */
+	char run[1024];           /* /run/vserver, or $VSERVER_ROOT/run */
+	struct rt_ctx rt;         /* its root is <run>/rt */
+	char rt_root[1100];
+	void (*warn)(const char *msg);
+};
+
+struct srv_info {
+	char name[256], image[256], status[16], ip[64], net[64];
+	pid_t pid, monitor;
+	int last_exit;            /* -1 unknown */
+	char started[64], stopped[64];
+	unsigned restarts;
+	struct conf_server *rec;  /* owned */
+	char alerts_log[2048];    /* the last alert lines fired */
+};
+
+struct srv_stats {
+	double cpu_percent;       /* of one CPU, over the sample */
+	uint64_t mem_usage, mem_limit, pids, pids_limit;
+	uint64_t io_read, io_write, net_rx, net_tx;
+	bool has_psi;
+	double psi_cpu, psi_mem, psi_io;
+};
+
+int srv_ctx_init(struct srv_ctx *c, struct vs_err *err);
+int srv_create(struct srv_ctx *c, struct conf_server *s, struct vs_err *err);
+int srv_start(struct srv_ctx *c, const char *name, struct vs_err *err);
+int srv_stop(struct srv_ctx *c, const char *name, int timeout_s, struct vs_err *err);
+int srv_destroy(struct srv_ctx *c, const char *name, bool force, struct vs_err *err);
+int srv_info(struct srv_ctx *c, const char *name, struct srv_info *info, struct vs_err *err);
+void srv_info_free(struct srv_info *info);
+/* Every server's name, sorted (free with vs_strv_free). */
+int srv_names(struct srv_ctx *c, char ***names, struct vs_err *err);
+int srv_exec(struct srv_ctx *c, const char *name, char **argv, bool tty, char **env,
+	     int *exit_status, struct vs_err *err);
+/* Applies a changed record live (limits, bandwidth) and saves it. */
+int srv_set(struct srv_ctx *c, const char *name, const struct conf_server *changed,
+	    struct vs_err *err);
+int srv_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct srv_stats *st,
+	      struct vs_err *err);
+/* Starts every autostart server that is not running; *started counts them. */
+int srv_boot(struct srv_ctx *c, unsigned *started, struct vs_err *err);
+/* <lib>/servers/<name>/<file> */
+void srv_path(const struct srv_ctx *c, const char *name, const char *file, char *buf, size_t len);
+int srv_snapshot(struct srv_ctx *c, const char *name, const char *snap, bool restore,
+		 struct vs_err *err);
+int srv_clone(struct srv_ctx *c, const char *src, const char *dst, struct vs_err *err);
+int srv_export(struct srv_ctx *c, const char *name, const char *file, struct vs_err *err);
+int srv_import(struct srv_ctx *c, const char *file, const char *name, struct vs_err *err);
+
+/* runs in: the monitor (forked by srv_start). Never returns. */
+__attribute__((noreturn)) void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd);
+
+/* images and networks, for `vserver image` and `vserver net` (server-admin.c) */
+int srv_image_import(struct srv_ctx *c, const char *path, const char *name, struct vs_err *err);
+int srv_image_list(struct srv_ctx *c, char ***names, struct vs_err *err);
+int srv_image_inspect(struct srv_ctx *c, const char *name, char **json, struct vs_err *err);
+/* Refused while a server uses the image. */
+int srv_image_remove(struct srv_ctx *c, const char *name, struct vs_err *err);
+int srv_image_gc(struct srv_ctx *c, unsigned *removed, struct vs_err *err);
+int srv_image_default(struct srv_ctx *c, struct vs_err *err);
+int srv_net_create(struct srv_ctx *c, const char *name, const char *bridge, const char *subnet4,
+		   const char *subnet6, bool isolate, struct vs_err *err);
+int srv_net_list(struct srv_ctx *c, char ***names, struct vs_err *err);
+int srv_net_remove(struct srv_ctx *c, const char *name, bool force, struct vs_err *err);
+int srv_alert_change(struct srv_ctx *c, const char *name, const char *spec, bool add,
+		     struct vs_err *err);
+
 #endif

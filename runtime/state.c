@@ -308,6 +308,13 @@ unsigned long long rt_pid_start_time(pid_t pid)
 		p = strchr(p, ' ');
 		if (p)
 			p++;
+		/* field 9, flags: PF_EXITING (0x4) is a process in exit. A
+		 * pid-namespace init stays there, not yet a zombie, until every
+		 * other process of its namespace is reaped, which may be never
+		 * when one of them was reparented to a host init that does not
+		 * reap: it is dead all the same */
+		if (f == 8 && p && (strtoull(p, NULL, 10) & 0x4))
+			return 0;
 	}
 	return p ? strtoull(p, NULL, 10) : 0;
 }

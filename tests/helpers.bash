@@ -78,3 +78,18 @@ cgroup_dir() {
 }
 
 is_cgroup_v2() { [ -f /sys/fs/cgroup/cgroup.controllers ]; }
+
+# status_is ID STATUS: true when vsrun state says STATUS (for wait_for, which
+# re-runs it; a $(state_of) argument would be expanded only once).
+status_is() { [ "$(state_of "$1" 2>/dev/null)" = "$2" ]; }
+
+# pid_dead PID: the process is gone, a zombie, or in exit (a zombie's
+# reaper may be a host init that reaps late).
+pid_dead() {
+	local st flags
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	st=${st##*) }
+	case "$st" in Z*|X*) return 0 ;; esac
+	flags=$(echo "$st" | cut -d' ' -f7)
+	[ $((flags & 4)) -ne 0 ]
+}

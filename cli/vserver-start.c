@@ -1,0 +1,111 @@
+/* vserver start|stop|restart|destroy|boot NAME */
+#include "vserver.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int vs_cmd_start(int argc, char **argv)
+{
+	int r = vs_simple_opts(argc, argv, "start NAME");
+	if (r < 0)
+		return r == -1 ? 0 : 2;
+	if (vs_need_name(argc, optind, "start NAME") < 0)
+		return 2;
+	struct vs_err err = { 0 };
+	if (srv_start(&g_srv, argv[optind], &err) < 0)
+		return cli_error(&err);
+	printf("started %s\n", argv[optind]);
+	return 0;
+}
+
+static int stop_opts(int argc, char **argv, const char *usage, int *timeout, bool *force)
+{
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+t:fh", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 3600) {
+				cli_errorf("--timeout: expected seconds, got \"%s\"", optarg);
+				return -2;
+			}
+			*timeout = (int)v;
+			break;
+		}
+		case 'f': if (force) { *force = true; break; } return -2;
+		case 'h': printf("usage: vserver %s\n", usage); return -1;
+		default: return -2;
+		}
+	}
+	return vs_need_name(argc, optind, usage) < 0 ? -2 : 0;
+}
+
+int vs_cmd_stop(int argc, char **argv)
+{
+	int timeout = 10;
+	int r = stop_opts(argc, argv, "stop [--timeout S] NAME", &timeout, NULL);
+	if (r < 0)
+		return r == -1 ? 0 : 2;
+	struct vs_err err = { 0 };
+	if (srv_stop(&g_srv, argv[optind], timeout, &err) < 0)
+		return cli_error(&err);
+	printf("stopped %s\n", argv[optind]);
+	return 0;
+}
+
+int vs_cmd_restart(int argc, char **argv)
+{
+	int timeout = 10;
+	int r = stop_opts(argc, argv, "restart [--timeout S] NAME", &timeout, NULL);
+	if (r < 0)
+		return r == -1 ? 0 : 2;
+	struct vs_err err = { 0 };
+	if (srv_stop(&g_srv, argv[optind], timeout, &err) < 0 && err.code != ESRCH)
+		return cli_error(&err);
+	if (srv_start(&g_srv, argv[optind], &err) < 0)
+		return cli_error(&err);
+	printf("restarted %s\n", argv[optind]);
+	return 0;
+}
+
+int vs_cmd_destroy(int argc, char **argv)
+{
+	int timeout = 10;
+	bool force = false;
+	int r = stop_opts(argc, argv, "destroy [--force] NAME", &timeout, &force);
+	if (r < 0)
+		return r == -1 ? 0 : 2;
+	struct vs_err err = { 0 };
+	struct srv_info info;
+	if (!force && srv_info(&g_srv, argv[optind], &info, &err) >= 0) {
+		bool running = strcmp(info.status, "stopped") != 0;
+		srv_info_free(&info);
+		if (running)
+			return cli_errorf("server \"%s\" is %s: stop it first, or use --force",
+					  argv[optind], info.status);
+	}
+	if (srv_destroy(&g_srv, argv[optind], force, &err) < 0)
+		return cli_error(&err);
+	printf("destroyed %s\n", argv[optind]);
+	return 0;
+}
+
+int vs_cmd_boot(int argc, char **argv)
+{
+	int r = vs_simple_opts(argc, argv, "boot");
+	if (r < 0)
+		return r == -1 ? 0 : 2;
+	struct vs_err err = { 0 };
+	unsigned n = 0;
+	r = srv_boot(&g_srv, &n, &err);
+	printf("started %u autostart server%s\n", n, n == 1 ? "" : "s");
+	return r < 0 ? cli_error(&err) : 0;
+}

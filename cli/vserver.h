@@ -1,0 +1,26 @@
+/* vserver's verbs. */
+#ifndef VS_CLI_VSERVER_H
+#define VS_CLI_VSERVER_H
+
+#include "cli.h"
+
+extern struct srv_ctx g_srv;
+
+#define SVERB(name) int vs_cmd_##name(int argc, char **argv)
+SVERB(create); SVERB(start); SVERB(stop); SVERB(restart); SVERB(destroy); SVERB(list);
+SVERB(info); SVERB(exec); SVERB(enter); SVERB(logs); SVERB(set); SVERB(stats);
+SVERB(snapshot); SVERB(restore); SVERB(clone); SVERB(export); SVERB(import);
+SVERB(boot); SVERB(image); SVERB(net); SVERB(alert); SVERB(console);
+#undef SVERB
+
+/* Parses the limit and network options of create and set into s (which
+ * holds the current values for set). Returns the index of the first
+ * positional argument, or -1 (printed) / -2 (help printed). */
+int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create);
+/* Prints a size as 512M, 1.5G. */
+void vs_fmt_size(char *buf, size_t len, uint64_t v);
+int vs_need_name(int argc, int optind_, const char *usage);
+/* The standard --help-only option loop; returns -1 to exit 0, -2 to exit 2. */
+int vs_simple_opts(int argc, char **argv, const char *usage);
+
+#endif

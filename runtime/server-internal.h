@@ -1,0 +1,45 @@
+/* Shared by server.c, monitor.c and server-ops.c. */
+#ifndef VS_SERVER_INTERNAL_H
+#define VS_SERVER_INTERNAL_H
+
+#include "runtime.h"
+#include "../rootfs/image.h"
+#include "../netns/netns.h"
+
+int srv_check_name(const char *name, struct vs_err *err);
+int srv_lock(const struct srv_ctx *c, const char *name, struct vs_err *err);
+int srv_load(const struct srv_ctx *c, const char *name, struct conf_server **s, struct vs_err *err);
+int srv_save(const struct srv_ctx *c, const struct conf_server *s, struct vs_err *err);
+int srv_write_config(const struct srv_ctx *c, const struct conf_server *s,
+		     const struct vs_image *img, struct vs_err *err);
+void srv_store_dir(const struct srv_ctx *c, char *buf, size_t len);
+void srv_net_dir(const struct srv_ctx *c, char *buf, size_t len);
+
+/* status.json, written by the monitor */
+struct srv_status {
+	char state[16];           /* "running", "stopped", "starting", "restarting" */
+	pid_t pid, monitor;
+	unsigned long long monitor_start;
+	int exit_code;            /* -1 unknown */
+	unsigned restarts;
+	char started[64], stopped[64];
+};
+int srv_status_read(const struct srv_ctx *c, const char *name, struct srv_status *st);
+int srv_status_write(const struct srv_ctx *c, const char *name, const struct srv_status *st);
+/* True while the server's monitor runs. */
+bool srv_monitor_alive(const struct srv_status *st);
+
+/* alerts (alert.c) */
+struct srv_alert {
+	char metric[16];          /* memory, cpu, pids */
+	char op;                  /* '>' or '<' */
+	double value;
+	bool percent;             /* value is a % of the limit (cpu: of one CPU) */
+	unsigned for_s;
+	char *cmd;                /* may be NULL */
+	unsigned held;            /* seconds the condition has held */
+	bool fired;
+};
+int srv_alert_parse(const char *spec, struct srv_alert *a, struct vs_err *err);
+
+#endif

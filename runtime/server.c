@@ -1,0 +1,324 @@
+/* vserver's named servers: create, destroy, info, set, snapshots. Start and
+ * stop, and the monitor that runs a server, are in monitor.c. */
+#include "internal.h"
+#include "server-internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+
+int srv_ctx_init(struct srv_ctx *c, struct vs_err *err)
+{
+	memset(c, 0, sizeof(*c));
+	const char *base = getenv("VSERVER_ROOT");
+	if (base && *base) {
+		snprintf(c->lib, sizeof(c->lib), "%s/lib", base);
+		snprintf(c->run, sizeof(c->run), "%s/run", base);
+	} else {
+		snprintf(c->lib, sizeof(c->lib), "/var/lib/vserver");
+		snprintf(c->run, sizeof(c->run), "/run/vserver");
+	}
+	snprintf(c->rt_root, sizeof(c->rt_root), "%s/rt", c->run);
+	c->rt.root = c->rt_root;
+	char servers[1100];
+	snprintf(servers, sizeof(servers), "%s/servers", c->lib);
+	int r = vs_mkdir_p(servers, 0700);
+	if (r >= 0)
+		r = vs_mkdir_p(c->rt_root, 0700);
+	if (r < 0)
+		return vs_fail(err, -r, "vserver: make %s", servers);
+	return 0;
+}
+
+void srv_path(const struct srv_ctx *c, const char *name, const char *file, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/servers/%s%s%s", c->lib, name, file ? "/" : "", file ? file : "");
+}
+
+void srv_store_dir(const struct srv_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/images", c->lib);
+}
+
+void srv_net_dir(const struct srv_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/net", c->lib);
+}
+
+int srv_check_name(const char *name, struct vs_err *err)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n == 0 || n > 63)
+		return vs_failx(err, EINVAL, "server name \"%s\": must be 1 to 63 characters", name ? name : "");
+	for (size_t i = 0; i < n; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+		      (name[i] >= '0' && name[i] <= '9') || (i && strchr("-_.", name[i]))))
+			return vs_failx(err, EINVAL, "server name \"%s\": only letters, digits and -_. "
+					"(not first) are allowed", name);
+	return 0;
+}
+
+int srv_lock(const struct srv_ctx *c, const char *name, struct vs_err *err)
+{
+	char path[PATH_MAX];
+	srv_path(c, name, "lock", path, sizeof(path));
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return vs_failx(err, ENOENT, "server \"%s\" does not exist", name);
+		return vs_fail(err, errno, "vserver: open %s", path);
+	}
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			int e = errno;
+			close(fd);
+			return vs_fail(err, e, "vserver: lock %s", path);
+		}
+	return fd;
+}
+
+int srv_load(const struct srv_ctx *c, const char *name, struct conf_server **s, struct vs_err *err)
+{
+	int r = srv_check_name(name, err);
+	if (r < 0)
+		return r;
+	char path[PATH_MAX];
+	srv_path(c, name, "server.json", path, sizeof(path));
+	_cleanup_free_ char *data = NULL;
+	size_t len;
+	r = vs_read_file(path, &data, &len);
+	if (r == -ENOENT)
+		return vs_failx(err, ENOENT, "server \"%s\" does not exist", name);
+	if (r < 0)
+		return vs_fail(err, -r, "vserver: read %s", path);
+	return conf_server_parse(data, len, path, s, err);
+}
+
+int srv_save(const struct srv_ctx *c, const struct conf_server *s, struct vs_err *err)
+{
+	char path[PATH_MAX];
+	srv_path(c, s->name, "server.json", path, sizeof(path));
+	_cleanup_free_ char *json = conf_server_json(s);
+	int r = vs_write_file_atomic(path, json, strlen(json), 0600);
+	return r < 0 ? vs_fail(err, -r, "vserver: write %s", path) : 0;
+}
+
+/* The image's defaults as conf wants them (pointers into img). */
+static void image_defaults(const struct vs_image *img, struct conf_image_defaults *d)
+{
+	d->entrypoint = img->config.entrypoint;
+	d->cmd = img->config.cmd;
+	d->env = img->config.env;
+	d->workdir = img->config.workdir;
+	d->user = img->config.user;
+}
+
+int srv_write_config(const struct srv_ctx *c, const struct conf_server *s,
+		     const struct vs_image *img, struct vs_err *err)
+{
+	char etc[PATH_MAX], path[PATH_MAX];
+	struct conf_image_defaults d;
+	image_defaults(img, &d);
+	srv_path(c, s->name, "etc", etc, sizeof(etc));
+	_cleanup_free_ char *json = conf_server_oci_config(s, &d, etc);
+	/* what we generate must be what the runtime accepts */
+	struct conf_config *cfg = NULL;
+	int r = conf_parse(json, strlen(json), "config.json", &cfg, err);
+	conf_free(cfg);
+	if (r < 0)
+		return r;
+	srv_path(c, s->name, "config.json", path, sizeof(path));
+	r = vs_write_file_atomic(path, json, strlen(json), 0600);
+	return r < 0 ? vs_fail(err, -r, "vserver: write %s", path) : 0;
+}
+
+/* Makes a throwaway cgroup with the limits and removes it: a limit the host
+ * cannot give is refused at create, not at the first start. */
+static int probe_limits(const struct conf_server *s, struct vs_err *err)
+{
+	struct conf_resources res;
+	int r = conf_server_resources(s, &res, err);
+	if (r < 0)
+		return r;
+	struct vs_cgroup cg;
+	char id[96];
+	snprintf(id, sizeof(id), "probe-%d", (int)getpid());
+	r = cg_detect_mode(&cg.mode, err);
+	if (r >= 0)
+		r = cg_resolve("/vserver-probe", id, &cg, err);
+	snprintf(cg.path, sizeof(cg.path), "/vserver-probe/%s", id);
+	if (r >= 0 && (r = cg_create(&cg, &res, err)) >= 0)
+		cg_destroy(&cg, NULL);
+	conf_resources_free(&res);
+	return r < 0 ? vs_wrap(err, "server \"%s\": limits", s->name) : 0;
+}
+
+static int net_setup(const struct srv_ctx *c, const struct conf_server *s,
+		     struct netns_info *info, struct vs_err *err)
+{
+	char netdir[PATH_MAX], etc[PATH_MAX];
+	srv_net_dir(c, netdir, sizeof(netdir));
+	srv_path(c, s->name, "etc", etc, sizeof(etc));
+	int r = vs_mkdir_p(etc, 0755);
+	if (r < 0)
+		return vs_fail(err, -r, "vserver: mkdir %s", etc);
+	memset(info, 0, sizeof(*info));
+	if (s->net && !strcmp(s->net, "none"))
+		return netns_write_files(etc, s->hostname ? s->hostname : s->name, NULL, NULL, err);
+	const char *net = s->net ? s->net : NETNS_DEFAULT_NET;
+	r = netns_net_up(netdir, net, err);
+	if (r == -ENOENT && !strcmp(net, NETNS_DEFAULT_NET)) {
+		/* the default network is made on first use */
+		struct netns_net_opts o = { .state_dir = netdir, .name = net };
+		r = netns_net_create(&o, err);
+	}
+	if (r < 0)
+		return r;
+	struct netns_server ns = { .state_dir = netdir, .net = net, .name = s->name,
+				   .ip4 = s->ip, .netns_fd = -1 };
+	r = netns_server_alloc(&ns, info, err);
+	if (r < 0)
+		return r;
+	r = netns_write_files(etc, s->hostname ? s->hostname : s->name, info, NULL, err);
+	if (r < 0)
+		netns_server_release(netdir, net, s->name, NULL);
+	return r;
+}
+
+int srv_create(struct srv_ctx *c, struct conf_server *s, struct vs_err *err)
+{
+	int r = srv_check_name(s->name, err);
+	if (r < 0)
+		return r;
+	struct vs_store *store = NULL;
+	struct vs_image *img = NULL;
+	char dir[PATH_MAX], sdir[PATH_MAX];
+	srv_store_dir(c, sdir, sizeof(sdir));
+	r = vs_store_open(sdir, &store, err);
+	if (r < 0)
+		return r;
+	if (!strcmp(s->image, VS_IMAGE_DEFAULT_NAME) || !strcmp(s->image, "default")) {
+		free(s->image);
+		s->image = vs_xstrdup(VS_IMAGE_DEFAULT_NAME);
+		if (vs_image_get(store, s->image, &img, NULL) < 0) {
+			r = vs_image_make_default(store, NULL, err);
+			if (r < 0)
+				goto out;
+		}
+	}
+	if (!img && (r = vs_image_get(store, s->image, &img, err)) < 0)
+		goto out;
+	r = probe_limits(s, err);
+	if (r < 0)
+		goto out;
+	srv_path(c, s->name, NULL, dir, sizeof(dir));
+	if (mkdir(dir, 0700) < 0) {
+		r = errno == EEXIST ? vs_failx(err, EEXIST, "server \"%s\" already exists", s->name)
+				    : vs_fail(err, errno, "vserver: mkdir %s", dir);
+		goto out;
+	}
+	/* from here on a failure removes the server again */
+	char path[PATH_MAX];
+	srv_path(c, s->name, "rootfs", path, sizeof(path));
+	if (mkdir(path, 0755) < 0) {
+		r = vs_fail(err, errno, "vserver: mkdir %s", path);
+		goto out_rm;
+	}
+	r = vs_disk_create(dir, s->disk, err);
+	if (r < 0)
+		goto out_rm;
+	struct netns_info info;
+	r = net_setup(c, s, &info, err);
+	if (r < 0)
+		goto out_disk;
+	if (info.ip4[0] && !s->ip)
+		s->ip = vs_xstrdup(info.ip4);
+	if (!s->net)
+		s->net = vs_xstrdup(NETNS_DEFAULT_NET);
+	if (!s->created) {
+		char now[64];
+		rt_now_rfc3339(now, sizeof(now));
+		s->created = vs_xstrdup(now);
+	}
+	r = srv_write_config(c, s, img, err);
+	if (r >= 0)
+		r = srv_save(c, s, err);
+	if (r >= 0)
+		goto out;
+	if (strcmp(s->net, "none")) {
+		char netdir[PATH_MAX];
+		srv_net_dir(c, netdir, sizeof(netdir));
+		netns_server_release(netdir, s->net, s->name, NULL);
+	}
+out_disk:
+	vs_disk_destroy(dir, NULL);
+out_rm:
+	vs_rm_rf(dir);
+out:
+	vs_image_free(img);
+	vs_store_close(store);
+	return r;
+}
+
+int srv_destroy(struct srv_ctx *c, const char *name, bool force, struct vs_err *err)
+{
+	int r = srv_check_name(name, err);
+	if (r < 0)
+		return r;
+	char dir[PATH_MAX];
+	srv_path(c, name, NULL, dir, sizeof(dir));
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return vs_failx(err, ENOENT, "server \"%s\" does not exist", name);
+	struct conf_server *s = NULL;
+	srv_load(c, name, &s, NULL); /* may be missing after a crash: clean by name */
+	r = srv_stop(c, name, force ? 0 : 10, err);
+	if (r < 0 && r != -ENOENT && r != -ESRCH && !force) {
+		conf_server_free(s);
+		return r;
+	}
+	struct vs_err ign = { 0 };
+	rt_delete(&c->rt, name, true, &ign);
+	char netdir[PATH_MAX];
+	srv_net_dir(c, netdir, sizeof(netdir));
+	const char *net = s && s->net ? s->net : NETNS_DEFAULT_NET;
+	if (strcmp(net, "none"))
+		netns_server_release(netdir, net, name, &ign);
+	char rootfs[PATH_MAX];
+	srv_path(c, name, "rootfs", rootfs, sizeof(rootfs));
+	r = vs_disk_umount(dir, rootfs, err);
+	if (r >= 0)
+		r = vs_disk_destroy(dir, err);
+	if (r >= 0 && (r = vs_rm_rf(dir)) < 0)
+		vs_fail(err, -r, "vserver: remove %s", dir);
+	conf_server_free(s);
+	return r < 0 ? vs_wrap(err, "destroy \"%s\"", name) : 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int srv_names(struct srv_ctx *c, char ***names, struct vs_err *err)
+{
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s/servers", c->lib);
+	*names = vs_xcalloc(1, sizeof(char *));
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : vs_fail(err, errno, "vserver: open %s", dir);
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			vs_strv_push(names, de->d_name);
+	closedir(d);
+	qsort(*names, vs_strv_len(*names), sizeof(char *), cmp_str);
+	return 0;
+}
