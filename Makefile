@@ -120,7 +120,9 @@ $(BUILD)/fuzz-conf: tests/fuzz/fuzz-conf.c $(call objs,common) $(call objs,conf)
 bench: all
 	BUILD=$(BUILD) bench/run.sh
 
-demo: all
+demo:
+	tests/install-deps.sh --build
+	$(MAKE) all
 	BUILD=$(BUILD) ./demo.sh
 
 install: all

@@ -300,7 +300,7 @@ char *conf_server_oci_config(const struct conf_server *s, const struct conf_imag
 	}
 	yajl_gen_array_close(g);
 	char cg[300];
-	snprintf(cg, sizeof(cg), "/vserver/%s", s->name);
+	snprintf(cg, sizeof(cg), "/vsrun-vserver/%s", s->name);
 	GS(g, "cgroupsPath");
 	GS(g, cg);
 	resources(g, &res);

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <poll.h>
+#include <time.h>
 
 static void warn(const struct rt_ctx *ctx, struct vs_err *e)
 {
@@ -30,6 +31,32 @@ static int open_locked(const struct rt_ctx *ctx, const char *id, struct rt_recor
 	}
 	*status = rt_live_status(ctx, rec);
 	return lock;
+}
+
+static void read_exe(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(path, buf, len - 1);
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Waits until the init that start woke has executed the user's process (its
+ * exe is no longer the runtime's), has died, or 30 s have passed. */
+static void wait_execed(pid_t pid, unsigned long long start_time, const char *exe_before)
+{
+	char now[PATH_MAX];
+	uint64_t deadline = vs_now_ns() + 30ULL * 1000000000ULL;
+	long ns = 200000;
+	while (exe_before[0] && rt_pid_alive(pid, start_time) && vs_now_ns() < deadline) {
+		read_exe(pid, now, sizeof(now));
+		if (strcmp(now, exe_before))
+			return;
+		struct timespec ts = { 0, ns };
+		nanosleep(&ts, NULL);
+		if (ns < 10000000)
+			ns *= 2;
+	}
 }
 
 int rt_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
@@ -55,6 +82,8 @@ int rt_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
 				   : vs_fail(err, errno, "start: open %s", fifo);
 		goto out;
 	}
+	char exe_before[PATH_MAX];
+	read_exe(rec.st.pid, exe_before, sizeof(exe_before));
 	ssize_t n = write(fd, "0", 1);
 	int e = errno;
 	close(fd);
@@ -66,6 +95,9 @@ int rt_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
 
 	struct vs_err herr = { 0 };
 	if (rt_record_config(ctx, id, &cfg, &herr) >= 0 && cfg->hooks[CONF_HOOK_POSTSTART].n) {
+		/* poststart runs after the user's process is executed (the
+		 * runtime-spec), so after the startContainer hooks too */
+		wait_execed(rec.st.pid, rec.start_time, exe_before);
 		rec.st.status = RT_RUNNING;
 		_cleanup_free_ char *state = rt_record_state_json(&rec, RT_RUNNING);
 		if (rt_hooks_run(&cfg->hooks[CONF_HOOK_POSTSTART], CONF_HOOK_POSTSTART, state, &herr) < 0)

@@ -147,12 +147,8 @@ static int probe_limits(const struct conf_server *s, struct vs_err *err)
 	if (r < 0)
 		return r;
 	struct vs_cgroup cg;
-	char id[96];
-	snprintf(id, sizeof(id), "probe-%d", (int)getpid());
 	r = cg_detect_mode(&cg.mode, err);
-	if (r >= 0)
-		r = cg_resolve("/vserver-probe", id, &cg, err);
-	snprintf(cg.path, sizeof(cg.path), "/vserver-probe/%s", id);
+	snprintf(cg.path, sizeof(cg.path), "/vsrun-vserver-probe/%d", (int)getpid());
 	if (r >= 0 && (r = cg_create(&cg, &res, err)) >= 0)
 		cg_destroy(&cg, NULL);
 	conf_resources_free(&res);

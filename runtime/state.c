@@ -402,5 +402,11 @@ int rt_list(const struct rt_ctx *ctx, struct rt_state **out, size_t *n, struct v
 int rt_container_config(const struct rt_ctx *ctx, const char *id, struct conf_config **cfg,
 			struct vs_err *err)
 {
+	/* "does not exist" rather than the config file's ENOENT */
+	struct rt_record rec;
+	int r = rt_record_read(ctx, id, &rec, err);
+	if (r < 0)
+		return r;
+	rt_state_free(&rec.st);
 	return rt_record_config(ctx, id, cfg, err);
 }

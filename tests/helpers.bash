@@ -93,3 +93,89 @@ pid_dead() {
 	flags=$(echo "$st" | cut -d' ' -f7)
 	[ $((flags & 4)) -ne 0 ]
 }
+
+# ---- vserver (tests/vserver*.bats) ----
+# vs_setup: a fresh VSERVER_ROOT under /tmp and a network namespace $VNS that
+# plays the host: every vserver call runs in it, so the bridge, NAT and
+# published ports exist only there. nsenter --net, not `ip netns exec`: the
+# latter remounts /sys in a new mount namespace, hiding the cgroup
+# hierarchies and every mount vserver makes. Server names carry $VSP, a
+# per-test prefix, because cgroup paths (/vsrun-vserver/<name>) are global.
+vs_setup() {
+	VSTMP=$(mktemp -d /tmp/vserver-test.XXXXXX)
+	export VSERVER_ROOT=$VSTMP
+	VSP=v$$n${BATS_TEST_NUMBER:-0}
+	VNS=vst-$$-${BATS_TEST_NUMBER:-0}
+	VS_NETNS="$VNS"
+	ip netns add "$VNS"
+	ip -n "$VNS" link set lo up
+}
+
+# vs ARGS...: vserver, in the test's host namespace
+vs() { nsenter --net="/run/netns/$VNS" "$VSERVER" "$@"; }
+# in_vns NS CMD...: a command in one of the test's namespaces
+in_vns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+# vs_add_ns NAME: one more namespace (a client, "the outside"), removed at teardown
+vs_add_ns() {
+	ip netns add "$1" && ip -n "$1" link set lo up
+	VS_NETNS="$VS_NETNS $1"
+}
+# vs_status NAME: the status column of vserver info
+vs_status() { vs info --format json "$1" 2>/dev/null | jq -r .status; }
+vs_status_is() { [ "$(vs_status "$1")" = "$2" ]; }
+# vs_monitors: pids of the vserver monitors of this test's VSERVER_ROOT
+vs_monitors() {
+	local p
+	for p in $(pgrep -x vserver-mon); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "VSERVER_ROOT=$VSTMP" && echo "$p"
+	done
+	return 0
+}
+# vs_leftovers NAME...: prints what the named servers (and the test's state
+# root) still hold on the host: cgroups, mounts, loop devices, monitors
+vs_leftovers() {
+	local n d
+	for n in "$@"; do
+		for d in /sys/fs/cgroup/*/vsrun-vserver/"$n"; do
+			[ -d "$d" ] && echo "cgroup $d"
+		done
+	done
+	grep -F " $VSTMP/" /proc/self/mountinfo | awk '{print "mount " $5}'
+	losetup -a 2>/dev/null | grep -F "$VSTMP/" | sed 's/^/loop /'
+	for n in $(vs_monitors); do echo "monitor $n"; done
+	return 0
+}
+
+vs_teardown() {
+	[ -n "${VSTMP:-}" ] || return 0
+	local n names="" left ns p
+	for n in $(ls "$VSTMP/lib/servers" 2>/dev/null); do
+		names="$names $n"
+		vs destroy --force "$n" >/dev/null 2>&1 || true
+	done
+	for n in ${VS_NAMES:-}; do names="$names $n"; done
+	left=$(vs_leftovers $names)
+	# clean up whatever leaked, then fail the test over it
+	for p in $(vs_monitors); do kill -9 "$p" 2>/dev/null || true; done
+	grep -F " $VSTMP/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null || true; done
+	for ns in $VS_NETNS; do
+		for p in $(ip netns pids "$ns" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	for n in $names; do
+		for p in /sys/fs/cgroup/*/vsrun-vserver/"$n"; do
+			[ -d "$p" ] && rmdir "$p" 2>/dev/null
+		done
+	done
+	rm -rf "$VSTMP"
+	if [ -n "$left" ]; then
+		echo "left behind: $left" >&2
+		return 1
+	fi
+}
+
+# vs_veths: how many veth host ends the test's host namespace holds
+vs_veths() { ip -n "$VNS" -o link show type veth | wc -l; }
+# vs_cg CONTROLLER NAME FILE: a v1 cgroup file of a server
+vs_cg() { cat "/sys/fs/cgroup/$1/vsrun-vserver/$2/$3"; }
