@@ -130,6 +130,8 @@ install: all
 	install -D -m 0755 $(BUILD)/vserver $(DESTDIR)$(PREFIX)/sbin/vserver
 	for m in man/*.[0-9]; do [ -f "$$m" ] || continue; \
 		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
+	install -D -m 0644 cli/vsrun.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vsrun
+	install -D -m 0644 cli/vserver.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vserver
 
 clean:
 	rm -rf build build-san

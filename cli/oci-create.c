@@ -6,11 +6,12 @@
 #include <string.h>
 
 static const char *usage_create =
-	"create [--bundle DIR] [--console-socket PATH] [--pid-file FILE] [--no-pivot]\n"
-	"       [--no-new-keyring] [--preserve-fds N] ID";
+	"create [-b|--bundle DIR] [--config FILE] [--console-socket PATH] [--pid-file FILE]\n"
+	"       [--no-pivot] [--no-new-keyring] [--preserve-fds N] [--no-subreaper] ID";
 static const char *usage_run =
-	"run [--bundle DIR] [--console-socket PATH] [--pid-file FILE] [--no-pivot]\n"
-	"       [--no-new-keyring] [--preserve-fds N] [-d|--detach] [--keep] ID";
+	"run [-b|--bundle DIR] [--config FILE] [--console-socket PATH] [--pid-file FILE]\n"
+	"       [--no-pivot] [--no-new-keyring] [--preserve-fds N] [--no-subreaper]\n"
+	"       [-d|--detach] [--keep] ID";
 
 /* Parses the options create and run share; run adds --detach and --keep. */
 int cli_create_opts(int argc, char **argv, struct rt_create_opts *o, bool run)

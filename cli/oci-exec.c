@@ -10,7 +10,7 @@ static const char *usage_exec =
 	"exec [-p process.json | options] ID [COMMAND [ARG...]]\n"
 	"  -p, --process FILE      the process, as process.json (- for stdin)\n"
 	"  -t, --tty               allocate a pseudo-terminal\n"
-	"      --cwd DIR           working directory\n"
+	"  -w, --cwd DIR           working directory\n"
 	"  -e, --env K=V           set an environment variable (repeatable)\n"
 	"  -u, --user UID[:GID]    run as this user\n"
 	"  -g, --additional-gids G add a supplementary group (repeatable)\n"
@@ -19,7 +19,9 @@ static const char *usage_exec =
 	"      --pid-file FILE     write the process's pid here\n"
 	"      --console-socket P  send the pty master to this unix socket\n"
 	"      --preserve-fds N    pass fds 3..3+N-1 to the process\n"
-	"      --no-new-privs      set no_new_privs";
+	"      --no-new-privs      set no_new_privs\n"
+	"      --process-label L, --apparmor P, --cgroup PATH, --ignore-paused\n"
+	"                          accepted for compatibility; ignored";
 
 static void set_env(struct conf_process *p, const char *kv)
 {

@@ -22,7 +22,7 @@ int oci_list(int argc, char **argv)
 				return cli_errorf("list: --format: expected table or json, got \"%s\"", optarg);
 			json = !strcmp(optarg, "json");
 			break;
-		case 'h': printf("usage: vsrun list [-q] [--format table|json]\n"); return 0;
+		case 'h': printf("usage: vsrun list [-q|--quiet] [-f|--format table|json]\n"); return 0;
 		default: return 2;
 		}
 	}

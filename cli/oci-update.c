@@ -12,7 +12,8 @@ static const char *usage_update =
 	"  --blkio-weight N         --cpu-period US   --cpu-quota US   --cpu-share N\n"
 	"  --cpu-rt-period US       --cpu-rt-runtime US                --cpuset-cpus LIST\n"
 	"  --cpuset-mems LIST       --memory SIZE     --memory-reservation SIZE\n"
-	"  --memory-swap SIZE|-1    --pids-limit N    --cpu-idle 0|1";
+	"  --memory-swap SIZE|-1    --pids-limit N    --cpu-idle 0|1\n"
+	"  --kernel-memory SIZE     --kernel-memory-tcp SIZE   (cgroup v1 with kmem only)";
 
 static int num(const char *opt, const char *s, bool size, int64_t *out)
 {

@@ -101,7 +101,7 @@ int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create)
 		case 'p': case 'W': {
 			char *end;
 			unsigned long long v = strtoull(optarg, &end, 10);
-			if (*end || end == optarg) {
+			if (*end || end == optarg || optarg[0] < '0' || optarg[0] > '9') {
 				cli_errorf("--%s: expected a number, got \"%s\"", name, optarg);
 				goto fail;
 			}
@@ -161,7 +161,10 @@ int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create)
 			break;
 		}
 		case 'h':
-			printf("usage: vserver %s\n", create ? usage_create : "set NAME [limit options of create]");
+			printf("usage: vserver %s\n", create ? usage_create :
+			       "set NAME [--cpus N] [--memory SIZE] [--swap SIZE] [--pids N]\n"
+			       "       [--io-max SPEC] [--io-weight N] [--bandwidth R] [--bandwidth-in R]\n"
+			       "       [--bandwidth-out R] [--restart POLICY] [--autostart|--no-autostart]");
 			vs_strv_free(io_max);
 			return -2;
 		default:
@@ -226,7 +229,7 @@ int vs_cmd_create(int argc, char **argv)
 		goto out;
 	}
 	if (!first && argc - idx < 1) {
-		cli_errorf("create: missing the server name (usage: vserver %s)", usage_create);
+		cli_errorf("create: missing the server name (see vserver create --help)");
 		goto out;
 	}
 	s->name = vs_xstrdup(first ? first : argv[idx++]);

@@ -83,7 +83,11 @@ int vs_cmd_stats(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+wf:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'w': watch = true; break;
-		case 'f': json = !strcmp(optarg, "json"); break;
+		case 'f':
+			if (strcmp(optarg, "json") && strcmp(optarg, "table"))
+				return cli_errorf("--format: expected table or json, got \"%s\"", optarg);
+			json = !strcmp(optarg, "json");
+			break;
 		case 'h': printf("usage: vserver stats [--watch] [--format json] [NAME...]\n"); return 0;
 		default: return 2;
 		}

@@ -37,6 +37,8 @@ static void usage(FILE *f)
 		   "  --systemd-cgroup      accepted for compatibility; cgroups are always\n"
 		   "                        managed through cgroupfs (see vsrun(8))\n"
 		   "  --rootless auto|true|false   accepted for compatibility\n"
+		   "  --log-level L, --cgroup-manager M, --criu PATH\n"
+		   "                        accepted for compatibility; ignored\n"
 		   "  -v, --version         print the version\n"
 		   "  -h, --help            this help\n\n"
 		   "Run 'vsrun <command> --help' for a command's options.\n");

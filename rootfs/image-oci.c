@@ -29,6 +29,8 @@ struct import {
 
 static bool name_ok(const char *name)
 {
+	if (!name)
+		return false;
 	size_t n = strlen(name);
 	if (!n || n > 255)
 		return false;
@@ -331,7 +333,8 @@ int img_import_single(struct vs_store *s, const char *tarball, const char *name,
 {
 	struct import im = { .s = s, .layout = tarball, .layout_fd = -1 };
 	if (!name_ok(name))
-		return vs_failx(err, EINVAL, "image: import %s: bad image name \"%s\"", tarball, name);
+		return vs_failx(err, EINVAL, "image: import %s: bad image name \"%s\"", tarball,
+				name ? name : "(none)");
 	_cleanup_close_ int fd = open(tarball, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0)

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -135,7 +136,14 @@ static int enter_time_ns(const struct conf_linux *lx, struct vs_err *err)
 {
 	if (unshare(CLONE_NEWTIME) < 0)
 		return vs_fail(err, errno, "namespaces: unshare time namespace");
-	int r = ns_write_time_offsets(getpid(), lx, err);
+	/* our pid as the host's /proc (still mounted here) knows it: getpid()
+	 * is 1 in the new pid namespace, and /proc/1 is the host's init */
+	char self[32];
+	ssize_t n = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n <= 0)
+		return vs_fail(err, errno, "namespaces: readlink /proc/self");
+	self[n] = '\0';
+	int r = ns_write_time_offsets((pid_t)strtol(self, NULL, 10), lx, err);
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);

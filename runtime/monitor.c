@@ -83,7 +83,8 @@ struct mon {
 	size_t log_size;
 	struct srv_alert *alerts;
 	size_t n_alerts;
-	time_t rec_mtime;
+	struct timespec rec_mtim; /* server.json as last loaded: a change reloads the rules */
+	ino_t rec_ino;
 };
 
 static void log_write(struct mon *m, const char *buf, size_t n)
@@ -116,16 +117,25 @@ static void log_line(struct mon *m, const char *fmt, ...)
 	log_write(m, buf, (size_t)n);
 }
 
-static void teardown(struct mon *m)
+/* Undoes a start: the container, its veth, ports and caps, the disk mount. */
+static void undo_start(struct srv_ctx *c, const char *name, const char *net)
 {
 	struct vs_err ign = { 0 };
-	rt_delete(&m->c->rt, m->name, true, &ign);
-	if (strcmp(m->s->net, "none")) {
+	char dir[PATH_MAX], rootfs[PATH_MAX];
+	rt_delete(&c->rt, name, true, &ign);
+	if (strcmp(net, "none")) {
 		char netdir[PATH_MAX];
-		srv_net_dir(m->c, netdir, sizeof(netdir));
-		netns_server_stop(netdir, m->s->net, m->name, &ign);
+		srv_net_dir(c, netdir, sizeof(netdir));
+		netns_server_stop(netdir, net, name, &ign);
 	}
-	vs_disk_umount(m->dir, m->rootfs, &ign);
+	srv_path(c, name, NULL, dir, sizeof(dir));
+	srv_path(c, name, "rootfs", rootfs, sizeof(rootfs));
+	vs_disk_umount(dir, rootfs, &ign);
+}
+
+static void teardown(struct mon *m)
+{
+	undo_start(m->c, m->name, m->s->net);
 }
 
 static int net_start(struct mon *m, pid_t pid, struct vs_err *err)
@@ -194,18 +204,27 @@ static int start_once(struct mon *m, pid_t *pid, struct vs_err *err)
 
 static void load_alerts(struct mon *m);
 
-/* `vserver alert add|rm` rewrite server.json: pick the rules up live */
-static void reload_alerts(struct mon *m)
+/* Remembers which server.json the rules came from; true when it changed
+ * (written atomically, so a new inode or a new mtime). */
+static bool record_changed(struct mon *m)
 {
 	char path[PATH_MAX];
 	struct stat st;
 	srv_path(m->c, m->name, "server.json", path, sizeof(path));
-	if (stat(path, &st) < 0 || st.st_mtim.tv_sec == m->rec_mtime)
-		return;
-	bool first = m->rec_mtime == 0;
-	m->rec_mtime = st.st_mtim.tv_sec;
+	if (stat(path, &st) < 0)
+		return false;
+	bool changed = st.st_ino != m->rec_ino || st.st_mtim.tv_sec != m->rec_mtim.tv_sec ||
+		       st.st_mtim.tv_nsec != m->rec_mtim.tv_nsec;
+	m->rec_ino = st.st_ino;
+	m->rec_mtim = st.st_mtim;
+	return changed;
+}
+
+/* `vserver alert add|rm` rewrite server.json: pick the rules up live */
+static void reload_alerts(struct mon *m)
+{
 	struct conf_server *s = NULL;
-	if (first || srv_load(m->c, m->name, &s, NULL) < 0)
+	if (!record_changed(m) || srv_load(m->c, m->name, &s, NULL) < 0)
 		return;
 	vs_strv_free(m->s->alerts);
 	m->s->alerts = TAKE_PTR(s->alerts);
@@ -258,7 +277,11 @@ static void check_alerts(struct mon *m)
 				close(fd);
 			}
 			if (a->cmd) {
+				/* forked twice, so the command is never our child: the
+				 * monitor waits for nothing but the server's init */
 				pid_t p = fork();
+				if (p == 0 && fork() != 0)
+					_exit(0);
 				if (p == 0) {
 					setenv("VSERVER_NAME", m->name, 1);
 					setenv("VSERVER_ALERT", a->metric, 1);
@@ -267,6 +290,8 @@ static void check_alerts(struct mon *m)
 					execl("/bin/sh", "sh", "-c", a->cmd, (char *)NULL);
 					_exit(127);
 				}
+				if (p > 0)
+					waitpid(p, NULL, 0);
 			}
 		}
 	}
@@ -296,8 +321,6 @@ static int watch(struct mon *m, pid_t pid)
 		if (vs_now_ns() >= next_tick) {
 			next_tick += 1000000000ULL;
 			check_alerts(m);
-			while (waitpid(-1, NULL, WNOHANG) > 0 && false)
-				;
 		}
 		if (pfd < 0 || (p[0].revents & POLLIN)) {
 			pid_t w = waitpid(pid, &status, pfd < 0 ? 0 : WNOHANG);
@@ -356,6 +379,7 @@ void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd)
 	/* the server's stdio: nothing in, everything out into our pipe */
 	int pp[2];
 	int nul = open("/dev/null", O_RDWR);
+	record_changed(&m);
 	if (pipe2(pp, O_CLOEXEC) < 0 || nul < 0 || srv_load(c, name, &m.s, &err) < 0) {
 		if (!err.msg[0])
 			vs_fail(&err, errno, "monitor: setup");
@@ -432,7 +456,10 @@ void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd)
 		m.st.pid = 0;
 		srv_status_write(c, name, &m.st);
 		log_line(&m, "restart policy %s: restarting in %us", conf_restart_name(pol), backoff);
-		sleep(backoff);
+		/* `vserver stop` during the back-off: notice it within 100 ms, not
+		 * after up to 30 s (stop gives up waiting long before that) */
+		for (unsigned t = 0; t < backoff * 10 && access(m.stop_flag, F_OK) < 0; t++)
+			poll(NULL, 0, 100);
 		backoff = backoff < 30 ? backoff * 2 : 30;
 		if (access(m.stop_flag, F_OK) == 0)
 			break;
@@ -510,6 +537,59 @@ static bool wait_monitor(const struct srv_status *st, int timeout_ms)
 	return gone;
 }
 
+/* Waits up to timeout_ms for a process that is not our child to go. */
+static bool wait_pid_gone(pid_t pid, int timeout_ms)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return errno == ESRCH;
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+	bool gone = poll(&p, 1, timeout_ms) > 0;
+	close(pfd);
+	return gone;
+}
+
+/* A server whose monitor was killed: stop its init ourselves and undo what
+ * the monitor would have undone at its exit. */
+static int stop_unmonitored(struct srv_ctx *c, const char *name, struct srv_status *st,
+			    int timeout_s, struct vs_err *err)
+{
+	struct rt_state rs;
+	struct vs_err ign = { 0 };
+	if (rt_state(&c->rt, name, &rs, &ign) < 0)
+		return vs_failx(err, ESRCH, "server \"%s\" is not running", name);
+	pid_t pid = rs.status != RT_STOPPED ? rs.pid : 0;
+	rt_state_free(&rs);
+	struct conf_server *s = NULL;
+	bool init = false;
+	_cleanup_free_ char *net = NULL;
+	if (srv_load(c, name, &s, NULL) >= 0) {
+		init = s->init;
+		net = s->net ? vs_xstrdup(s->net) : NULL;
+		conf_server_free(s);
+	}
+	if (pid > 0) {
+		if (timeout_s > 0)
+			rt_kill(&c->rt, name, init ? SIGRTMIN + 3 : SIGTERM, false, &ign);
+		if (timeout_s <= 0 || !wait_pid_gone(pid, timeout_s * 1000)) {
+			rt_kill(&c->rt, name, SIGKILL, true, &ign);
+			if (!wait_pid_gone(pid, 10000))
+				return vs_failx(err, ETIMEDOUT, "stop \"%s\": its init did not exit", name);
+		}
+	}
+	/* a stopped container left behind is torn down the same way */
+	undo_start(c, name, net ? net : NETNS_DEFAULT_NET);
+	if (pid <= 0)
+		return vs_failx(err, ESRCH, "server \"%s\" is not running", name);
+	snprintf(st->state, sizeof(st->state), "stopped");
+	st->pid = 0;
+	st->monitor = 0;
+	st->exit_code = -1;
+	rt_now_rfc3339(st->stopped, sizeof(st->stopped));
+	srv_status_write(c, name, st);
+	return 0;
+}
+
 int srv_stop(struct srv_ctx *c, const char *name, int timeout_s, struct vs_err *err)
 {
 	int r = srv_check_name(name, err);
@@ -521,7 +601,7 @@ int srv_stop(struct srv_ctx *c, const char *name, int timeout_s, struct vs_err *
 	struct srv_status st;
 	srv_status_read(c, name, &st);
 	if (!srv_monitor_alive(&st))
-		return vs_failx(err, ESRCH, "server \"%s\" is not running", name);
+		return stop_unmonitored(c, name, &st, timeout_s, err);
 	char flag[PATH_MAX];
 	snprintf(flag, sizeof(flag), "%s/%s.stop", c->run, name);
 	int fd = open(flag, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);

@@ -21,6 +21,19 @@ int srv_image_import(struct srv_ctx *c, const char *path, const char *name, stru
 	struct stat st;
 	if (stat(path, &st) < 0)
 		return vs_fail(err, errno, "image: import %s", path);
+	char derived[256];
+	if (!name && !S_ISDIR(st.st_mode)) {
+		/* "debian-12.tar.gz" -> "debian-12:latest" */
+		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		snprintf(derived, sizeof(derived), "%s", base);
+		char *dot = strstr(derived, ".tar");
+		if (!dot)
+			dot = strchr(derived, '.');
+		if (dot && dot != derived)
+			*dot = '\0';
+		strncat(derived, ":latest", sizeof(derived) - strlen(derived) - 1);
+		name = derived;
+	}
 	int r = with_store(c, &s, err);
 	if (r >= 0)
 		r = S_ISDIR(st.st_mode) ? vs_image_import_oci(s, path, NULL, name, err)

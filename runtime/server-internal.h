@@ -12,6 +12,9 @@ int srv_load(const struct srv_ctx *c, const char *name, struct conf_server **s, 
 int srv_save(const struct srv_ctx *c, const struct conf_server *s, struct vs_err *err);
 int srv_write_config(const struct srv_ctx *c, const struct conf_server *s,
 		     const struct vs_image *img, struct vs_err *err);
+/* Makes a throwaway cgroup with the server's limits: refuses a limit the
+ * host cannot give before anything is changed. */
+int srv_probe_limits(const struct conf_server *s, struct vs_err *err);
 void srv_store_dir(const struct srv_ctx *c, char *buf, size_t len);
 void srv_net_dir(const struct srv_ctx *c, char *buf, size_t len);
 

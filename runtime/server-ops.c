@@ -176,8 +176,11 @@ int srv_set(struct srv_ctx *c, const char *name, const struct conf_server *chang
 	_cleanup_close_ int lock = srv_lock(c, name, err);
 	if (lock < 0)
 		return lock;
+	int r = srv_probe_limits(changed, err);
+	if (r < 0)
+		return r;
 	struct conf_resources res;
-	int r = conf_server_resources(changed, &res, err);
+	r = conf_server_resources(changed, &res, err);
 	if (r < 0)
 		return r;
 	struct vs_cgroup cg;
@@ -288,8 +291,11 @@ static int adopt_record(struct srv_ctx *c, struct conf_server *s, const char *ds
 	int r = srv_check_name(dst, err);
 	if (r < 0)
 		return r;
+	/* dst may be s->name itself (an import under its own name) */
+	char *name = vs_xstrdup(dst);
 	free(s->name);
-	s->name = vs_xstrdup(dst);
+	s->name = name;
+	dst = name;
 	free(s->ip);
 	s->ip = NULL;
 	free(s->hostname);

@@ -140,7 +140,7 @@ int srv_write_config(const struct srv_ctx *c, const struct conf_server *s,
 
 /* Makes a throwaway cgroup with the limits and removes it: a limit the host
  * cannot give is refused at create, not at the first start. */
-static int probe_limits(const struct conf_server *s, struct vs_err *err)
+int srv_probe_limits(const struct conf_server *s, struct vs_err *err)
 {
 	struct conf_resources res;
 	int r = conf_server_resources(s, &res, err);
@@ -210,7 +210,7 @@ int srv_create(struct srv_ctx *c, struct conf_server *s, struct vs_err *err)
 	}
 	if (!img && (r = vs_image_get(store, s->image, &img, err)) < 0)
 		goto out;
-	r = probe_limits(s, err);
+	r = srv_probe_limits(s, err);
 	if (r < 0)
 		goto out;
 	srv_path(c, s->name, NULL, dir, sizeof(dir));

@@ -127,22 +127,32 @@ vs_status_is() { [ "$(vs_status "$1")" = "$2" ]; }
 vs_monitors() {
 	local p
 	for p in $(pgrep -x vserver-mon); do
-		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "VSERVER_ROOT=$VSTMP" && echo "$p"
+		tr '\0' '\n' 2>/dev/null <"/proc/$p/environ" | grep -qx "VSERVER_ROOT=$VSTMP" && echo "$p"
 	done
 	return 0
 }
-# vs_leftovers NAME...: prints what the named servers (and the test's state
-# root) still hold on the host: cgroups, mounts, loop devices, monitors
+# vs_leftovers NAME...: prints what the named servers still hold on the host:
+# cgroups, mounts, loop devices, monitors (a monitor keeps its server's
+# console.log open). With --all, anything under the test's state root.
 vs_leftovers() {
-	local n d
+	local n d p all=
+	if [ "${1:-}" = --all ]; then all=1; shift; fi
 	for n in "$@"; do
 		for d in /sys/fs/cgroup/*/vsrun-vserver/"$n"; do
 			[ -d "$d" ] && echo "cgroup $d"
 		done
+		grep -F " $VSTMP/lib/servers/$n/" /proc/self/mountinfo | awk '{print "mount " $5}'
+		losetup -a 2>/dev/null | grep -F "$VSTMP/lib/servers/$n/" | sed 's/^/loop /'
+		for p in $(vs_monitors); do
+			ls -l "/proc/$p/fd" 2>/dev/null | grep -qF "/servers/$n/console.log" &&
+				echo "monitor $p"
+		done
 	done
-	grep -F " $VSTMP/" /proc/self/mountinfo | awk '{print "mount " $5}'
-	losetup -a 2>/dev/null | grep -F "$VSTMP/" | sed 's/^/loop /'
-	for n in $(vs_monitors); do echo "monitor $n"; done
+	if [ -n "$all" ]; then
+		grep -F " $VSTMP/" /proc/self/mountinfo | awk '{print "mount " $5}'
+		losetup -a 2>/dev/null | grep -F "$VSTMP/" | sed 's/^/loop /'
+		for p in $(vs_monitors); do echo "monitor $p"; done
+	fi
 	return 0
 }
 
@@ -154,7 +164,7 @@ vs_teardown() {
 		vs destroy --force "$n" >/dev/null 2>&1 || true
 	done
 	for n in ${VS_NAMES:-}; do names="$names $n"; done
-	left=$(vs_leftovers $names)
+	left=$(vs_leftovers --all $names)
 	# clean up whatever leaked, then fail the test over it
 	for p in $(vs_monitors); do kill -9 "$p" 2>/dev/null || true; done
 	grep -F " $VSTMP/" /proc/self/mountinfo | awk '{print $5}' | sort -r |
@@ -176,6 +186,6 @@ vs_teardown() {
 }
 
 # vs_veths: how many veth host ends the test's host namespace holds
-vs_veths() { ip -n "$VNS" -o link show type veth | wc -l; }
+vs_veths() { ip -n "$VNS" -o link show type veth | grep -c '^[0-9]*: vs' || true; }
 # vs_cg CONTROLLER NAME FILE: a v1 cgroup file of a server
 vs_cg() { cat "/sys/fs/cgroup/$1/vsrun-vserver/$2/$3"; }

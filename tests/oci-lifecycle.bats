@@ -467,3 +467,241 @@ counter_args() {
 	"$VSRUN" --root "$other" delete --force "$ID"
 	[ ! -e "$other/$ID" ]
 }
+
+# ============================================ namespaces (the config's)
+
+# runs the container in the foreground with ARGS as process.args, output in $output
+run_in() {
+	local args
+	args=$(printf '%s\n' "$@" | jq -R . | jq -s -c .)
+	jq_config ".process.args = $args"
+	run vsrun run --bundle "$BUNDLE" "$ID"
+}
+
+@test "ns: hostname and domainname are set" {
+	jq_config '.hostname = "box-a" | .domainname = "example.test"'
+	run_in sh -c 'hostname; cat /proc/sys/kernel/domainname'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = box-a ]
+	[ "${lines[1]}" = example.test ]
+	[ "$(hostname)" != box-a ]
+}
+
+@test "ns: a new network namespace has only lo" {
+	run_in sh -c 'ls /sys/class/net'
+	[ "$status" -eq 0 ]
+	[ "$output" = lo ]
+}
+
+@test "ns: joining a network namespace by path" {
+	command -v ip >/dev/null || skip "iproute2 is not installed"
+	ns=vsrt-$$-$RANDOM
+	ip netns add "$ns"
+	ip -n "$ns" link add vs-a type veth peer name vs-b
+	local t=$BUNDLE/config.json.new
+	jq --arg p "/var/run/netns/$ns" '.linux.namespaces |= map(if .type == "network" then .path = $p else . end)' \
+		"$BUNDLE/config.json" >"$t" && mv "$t" "$BUNDLE/config.json"
+	vsrun run -d --bundle "$BUNDLE" "$ID"
+	pid=$(vsrun state "$ID" | jq -r .pid)
+	want=$(stat -L -c %i "/var/run/netns/$ns")
+	got=$(stat -L -c %i "/proc/$pid/ns/net")
+	vsrun exec "$ID" ls /sys/class/net >"$TESTTMP/links" || true
+	vsrun delete --force "$ID"
+	ip netns del "$ns"
+	[ "$want" = "$got" ]
+	grep -qx vs-a "$TESTTMP/links"
+}
+
+@test "ns: a user namespace maps uid 0 inside to 100000 outside" {
+	jq_config '.linux.namespaces += [{"type":"user"}] |
+		.linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
+		.linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
+		.root.readonly = false'
+	# the mapped root must reach the bundle (mktemp -d made it 0700)
+	chmod 755 "$TESTTMP"
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	mkdir -p "$TESTTMP/shared"
+	chmod 777 "$TESTTMP/shared"
+	local t=$BUNDLE/config.json.new
+	jq --arg s "$TESTTMP/shared" '.mounts += [{"destination":"/shared","type":"bind","source":$s,"options":["rbind","rw"]}]' \
+		"$BUNDLE/config.json" >"$t" && mv "$t" "$BUNDLE/config.json"
+	jq_config '.process.args = ["sh","-c","id -u; touch /shared/made; sleep 1000"]'
+	vsrun run -d --bundle "$BUNDLE" "$ID"
+	pid=$(vsrun state "$ID" | jq -r .pid)
+	read -r inside outside size <"/proc/$pid/uid_map"
+	[ "$inside" = 0 ] && [ "$outside" = 100000 ] && [ "$size" = 65536 ]
+	read -r inside outside size <"/proc/$pid/gid_map"
+	[ "$outside" = 100000 ]
+	wait_for test -e "$TESTTMP/shared/made"
+	[ "$(stat -c %u:%g "$TESTTMP/shared/made")" = 100000:100000 ]
+	[ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ]
+	# exec joins the user namespace too: root inside, 100000 outside
+	run vsrun exec "$ID" id -u
+	[ "$output" = 0 ]
+}
+
+@test "ns: a cgroup namespace shows / in /proc/self/cgroup" {
+	jq_config '.linux.namespaces |= (map(select(.type != "cgroup")) + [{"type":"cgroup"}])'
+	run_in cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -q ':memory:/$'
+	[[ "$output" != *vsrun* ]]
+}
+
+@test "ns: without a cgroup namespace the container's cgroup shows" {
+	jq_config '.linux.namespaces |= map(select(.type != "cgroup"))'
+	run_in cat /proc/self/cgroup
+	[[ "$output" == *":memory:/vsrun/$ID"* ]]
+}
+
+@test "ns: a time namespace offsets the boot clock" {
+	[ -e /proc/self/ns/time ] || skip "no time namespaces"
+	jq_config '.linux.namespaces += [{"type":"time"}] |
+		.linux.timeOffsets = {"boottime":{"secs":864000,"nanosecs":0},"monotonic":{"secs":864000,"nanosecs":0}}'
+	run_in cut -d. -f1 /proc/uptime
+	[ "$status" -eq 0 ]
+	host=$(cut -d. -f1 /proc/uptime)
+	[ "$output" -ge $((host + 864000 - 60)) ]
+	[ "$output" -le $((host + 864000 + 60)) ]
+}
+
+@test "ns: the pid namespace makes the process pid 1" {
+	run_in sh -c 'echo $$'
+	[ "$output" = 1 ]
+}
+
+# ============================================= mounts and the rootfs
+
+@test "mounts: bind mounts read-only and read-write" {
+	mkdir -p "$TESTTMP/ro" "$TESTTMP/rw"
+	echo ro-data >"$TESTTMP/ro/f"
+	local t=$BUNDLE/config.json.new
+	jq --arg ro "$TESTTMP/ro" --arg rw "$TESTTMP/rw" '.mounts += [
+		{"destination":"/mnt/ro","type":"bind","source":$ro,"options":["rbind","ro"]},
+		{"destination":"/mnt/rw","type":"bind","source":$rw,"options":["rbind","rw"]}]' \
+		"$BUNDLE/config.json" >"$t" && mv "$t" "$BUNDLE/config.json"
+	run_in sh -c 'cat /mnt/ro/f; touch /mnt/ro/x 2>/dev/null && echo ro-writable; echo w > /mnt/rw/new && echo rw-ok'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = ro-data ]
+	[[ "$output" != *ro-writable* ]]
+	[[ "$output" == *rw-ok* ]]
+	[ "$(cat "$TESTTMP/rw/new")" = w ]
+	[ ! -e "$TESTTMP/ro/x" ]
+}
+
+@test "mounts: tmpfs with options" {
+	jq_config '.mounts += [{"destination":"/scratch","type":"tmpfs","source":"tmpfs","options":["nosuid","nodev","mode=1700","size=4m"]}]'
+	run_in sh -c 'grep " /scratch " /proc/mounts; stat -c %a /scratch'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == *tmpfs*nosuid*nodev* ]]
+	[[ "${lines[0]}" == *size=4096k* ]]
+	[ "${lines[1]}" = 1700 ]
+}
+
+@test "rootfs: a read-only root refuses writes" {
+	jq_config '.root.readonly = true'
+	run_in sh -c 'touch /newfile && echo wrote; echo done'
+	[[ "$output" != *wrote* ]]
+	[[ "$output" == *"Read-only file system"* ]]
+	[ ! -e "$BUNDLE/rootfs/newfile" ]
+	jq_config '.root.readonly = false'
+	run_in sh -c 'touch /newfile && echo wrote'
+	[ "$output" = wrote ]
+}
+
+@test "rootfs: maskedPaths and readonlyPaths" {
+	jq_config '.linux.maskedPaths = ["/etc/secret-file","/etc/secret-dir"] | .linux.readonlyPaths = ["/proc/sys"]'
+	mkdir -p "$BUNDLE/rootfs/etc/secret-dir"
+	echo s3cret >"$BUNDLE/rootfs/etc/secret-dir/f"
+	echo s3cret >"$BUNDLE/rootfs/etc/secret-file"
+	run_in sh -c 'wc -c < /etc/secret-file; ls /etc/secret-dir | wc -l; echo 1 > /proc/sys/kernel/domainname && echo sys-writable; echo end'
+	echo "$output"
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = 0 ]
+	[[ "$output" != *sys-writable* ]]
+}
+
+@test "rootfs: --no-pivot works" {
+	jq_config '.process.args = ["sh","-c","ls /bin/busybox && echo in-rootfs"]'
+	run vsrun run --no-pivot --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *in-rootfs* ]]
+}
+
+# ===================================================== process attributes
+
+@test "process: rlimits (ulimit -n inside)" {
+	jq_config '.process.rlimits = [{"type":"RLIMIT_NOFILE","hard":4321,"soft":1234}]'
+	run_in sh -c 'ulimit -n; ulimit -Hn'
+	[ "${lines[0]}" = 1234 ]
+	[ "${lines[1]}" = 4321 ]
+}
+
+@test "process: sysctl net.ipv4.ip_forward=1 inside a new netns" {
+	jq_config '.linux.sysctl = {"net.ipv4.ip_forward":"1"}'
+	host=$(cat /proc/sys/net/ipv4/ip_forward)
+	run_in cat /proc/sys/net/ipv4/ip_forward
+	[ "$status" -eq 0 ]
+	[ "$output" = 1 ]
+	[ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$host" ]
+}
+
+@test "process: oom_score_adj" {
+	jq_config '.process.oomScoreAdj = 123'
+	run_in cat /proc/self/oom_score_adj
+	[ "$output" = 123 ]
+}
+
+@test "process: user uid, gid and additionalGids" {
+	jq_config '.process.user = {"uid":1001,"gid":1002,"additionalGids":[5,6]}'
+	run_in sh -c 'id -u; id -g; id -G'
+	[ "${lines[0]}" = 1001 ]
+	[ "${lines[1]}" = 1002 ]
+	[[ " ${lines[2]} " == *" 5 "* ]]
+	[[ " ${lines[2]} " == *" 6 "* ]]
+}
+
+@test "process: capabilities: CapEff matches the config" {
+	jq_config '.process.capabilities = {"bounding":["CAP_KILL","CAP_CHOWN"],"effective":["CAP_KILL","CAP_CHOWN"],"permitted":["CAP_KILL","CAP_CHOWN"]}'
+	run_in sh -c 'grep -E "^Cap(Eff|Bnd|Prm)" /proc/self/status'
+	# CAP_CHOWN 0, CAP_KILL 5: 0x21
+	[[ "$output" == *"CapPrm:	0000000000000021"* ]]
+	[[ "$output" == *"CapEff:	0000000000000021"* ]]
+	[[ "$output" == *"CapBnd:	0000000000000021"* ]]
+}
+
+@test "process: noNewPrivileges" {
+	jq_config '.process.noNewPrivileges = true'
+	run_in grep NoNewPrivs /proc/self/status
+	[[ "$output" == *"1" ]]
+	jq_config '.process.noNewPrivileges = false'
+	run_in grep NoNewPrivs /proc/self/status
+	[[ "$output" == *"0" ]]
+}
+
+@test "process: seccomp makes mkdir fail with EPERM (errnoRet)" {
+	jq_config '.root.readonly = false | .linux.seccomp = {"defaultAction":"SCMP_ACT_ALLOW",
+		"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}'
+	run_in sh -c 'mkdir /tmp/d 2>&1; echo rc=$?; touch /tmp/f && echo touch-ok'
+	[[ "$output" == *"Operation not permitted"* ]]
+	[[ "$output" == *"rc=1"* ]]
+	[[ "$output" == *touch-ok* ]]
+	# another errno, for a real errnoRet test
+	jq_config '.linux.seccomp.syscalls[0].errnoRet = 13'
+	run_in sh -c 'mkdir /tmp/d 2>&1'
+	[[ "$output" == *"Permission denied"* ]]
+}
+
+@test "process: umask" {
+	jq_config '.root.readonly = false | .process.user.umask = 63'
+	run_in sh -c 'umask; touch /tmp/um; stat -c %a /tmp/um'
+	[ "${lines[0]}" = 0077 ]
+	[ "${lines[1]}" = 600 ]
+}
+
+@test "process: env and cwd from the config" {
+	jq_config '.process.env = ["A=1","PATH=/bin"] | .process.cwd = "/etc"'
+	run_in sh -c 'echo $A; pwd'
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = /etc ]
+}

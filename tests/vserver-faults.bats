@@ -1,0 +1,253 @@
+#!/usr/bin/env bats
+# vserver under bad input and faults: every refusal is one line on stderr, a
+# non-zero exit, and nothing half-made (no server dir, no cgroup, no mount,
+# no address held). Killed monitors and killed creates are recovered from.
+# Contained like tests/vserver.bats: own VSERVER_ROOT, own network namespace.
+
+load helpers
+
+setup() {
+	vs_setup
+	W=${VSP}w
+	LOOP='while true; do sleep 1; done'
+}
+
+teardown() { vs_teardown; }
+
+mk_idle() { vs create "$@" -- sh -c "$LOOP"; }
+
+# refused ARGS...: the create is refused with one line and leaves nothing
+refused() {
+	run vs "$@"
+	echo "$*: status $status: $output"
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	# ours, or getopt's "create: unrecognized option '--x'"
+	[[ ${lines[0]} == vserver:* || ${lines[0]} == *"unrecognized option"* ]]
+}
+
+# nothing_of NAME: no trace of the server
+nothing_of() {
+	[ ! -e "$VSTMP/lib/servers/$1" ]
+	local left
+	left=$(vs_leftovers "$1")
+	echo "left: $left"
+	[ -z "$left" ]
+	! ls -d /sys/fs/cgroup/*/vsrun-vserver-probe/* 2>/dev/null | grep -q .
+}
+
+@test "vserver faults: a duplicate name leaves the first server untouched" {
+	mk_idle "$W" --memory 32M
+	vs start "$W"
+	pid=$(vs info --format json "$W" | jq .pid)
+	before=$(cat "$VSTMP/lib/servers/$W/server.json" "$VSTMP/lib/servers/$W/config.json")
+	refused create "$W" --memory 64M --ip 172.30.0.9
+	[ "$output" = "vserver: server \"$W\" already exists" ]
+	[ "$(cat "$VSTMP/lib/servers/$W/server.json" "$VSTMP/lib/servers/$W/config.json")" = "$before" ]
+	[ "$(vs info --format json "$W" | jq .pid)" = "$pid" ]
+	[ "$(vs_status "$W")" = running ]
+	[ "$(vs_cg memory "$W" memory.limit_in_bytes)" = 33554432 ]
+	vs exec "$W" ip -4 addr show eth0 | grep -q 'inet 172.30.0.2/'
+	# its address is still its own
+	run vs create "${W}2"
+	[[ $output == *"address 172.30.0.3)"* ]]
+}
+
+@test "vserver faults: unknown image, invalid names" {
+	refused create "$W" --image nosuch:1
+	[[ $output == *nosuch* ]]
+	nothing_of "$W"
+	for bad in 'a/b' '..' 'has space' "$(printf 'x%.0s' $(seq 64))" '.hidden' 'ünï'; do
+		refused create "$bad"
+		[[ $output == *"server name"* ]]
+	done
+	refused create
+	refused start "a/b"
+	refused info "../lib"
+	refused destroy "$W"
+	[[ $output == *"does not exist"* ]]
+	[ -z "$(ls "$VSTMP/lib/servers")" ]
+	# nothing held: the first real server gets the first address
+	run vs create "$W"
+	[[ $output == *"address 172.30.0.2)"* ]]
+}
+
+@test "vserver faults: bad --memory, --cpus, --pids, --publish, --restart values" {
+	refused create "$W" --memory abc
+	[[ $output == *"--memory"* ]]
+	refused create "$W" --memory 12Q
+	refused create "$W" --memory -5M
+	refused create "$W" --cpus -1
+	refused create "$W" --cpus lots
+	refused create "$W" --cpus 0.001
+	refused create "$W" --pids many
+	refused create "$W" --pids -3
+	refused create "$W" --publish 99999:80
+	refused create "$W" --publish web
+	refused create "$W" --publish 8080:80/sctp
+	refused create "$W" --restart sometimes
+	[[ $output == *"--restart"* ]]
+	refused create "$W" --bandwidth fast
+	refused create "$W" --swap 1G
+	refused create "$W" --env NOEQUALS
+	refused create "$W" --io-max 'garbage'
+	refused create "$W" --no-such-option
+	nothing_of "$W"
+	# and on set, the running server keeps its limits
+	mk_idle "$W" --memory 32M
+	vs start "$W"
+	refused set "$W" --memory lots
+	refused set "$W" --cpus -2
+	[ "$(vs_cg memory "$W" memory.limit_in_bytes)" = 33554432 ]
+	[ "$(jq .memory "$VSTMP/lib/servers/$W/server.json")" = 33554432 ]
+}
+
+@test "vserver faults: a limit the host cannot give (--io-weight) is refused at create" {
+	ls /sys/fs/cgroup/blkio/blkio.weight /sys/fs/cgroup/blkio/blkio.bfq.weight 2>/dev/null &&
+		skip "this host has blkio weights"
+	refused create "$W" --io-weight 500
+	[[ $output == *weight* ]]
+	nothing_of "$W"
+	run mk_idle "$W"
+	[[ $output == *"address 172.30.0.2)"* ]]
+	# set refuses it too, live, and the record stays as it was
+	vs start "$W"
+	refused set "$W" --io-weight 500
+	[ "$(jq .ioWeight "$VSTMP/lib/servers/$W/server.json")" = null ]
+	[ "$(vs_status "$W")" = running ]
+}
+
+@test "vserver faults: a static --ip outside the subnet or taken" {
+	refused create "$W" --ip 10.9.9.9
+	nothing_of "$W"
+	refused create "$W" --ip not-an-ip
+	nothing_of "$W"
+	vs create "${W}a"
+	refused create "$W" --ip 172.30.0.2
+	nothing_of "$W"
+	refused create "$W" --ip 172.30.0.1
+	nothing_of "$W"
+	run mk_idle "$W" --ip 172.30.0.9
+	[ "$status" -eq 0 ]
+	[ "$(vs info --format json "$W" | jq -r .ip)" = 172.30.0.9 ]
+	vs start "$W"
+	vs exec "$W" ip -4 addr show eth0 | grep -q 'inet 172.30.0.9/24'
+	# the next automatic address skips neither nor reuses
+	run vs create "${W}b"
+	[[ $output == *"address 172.30.0.3)"* ]]
+}
+
+@test "vserver faults: a command that does not exist: start fails cleanly" {
+	vs create "$W" --memory 32M -- /no/such/binary --flag
+	run vs start "$W"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == vserver:*"/no/such/binary"* ]]
+	[ "$(vs_status "$W")" = stopped ]
+	[ -z "$(vs_leftovers "$W")" ]
+	[ "$(vs_veths)" -eq 0 ]
+	[ ! -d /sys/fs/cgroup/memory/vsrun-vserver/$W ]
+	# again, the same
+	run vs start "$W"
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ -z "$(vs_leftovers "$W")" ]
+	# the server is still there and can be fixed by destroying it
+	vs destroy "$W"
+	nothing_of "$W"
+}
+
+@test "vserver faults: kill -9 of a monitor: unmonitored, start adopts, stop stops" {
+	mk_idle "$W" --memory 32M
+	vs start "$W"
+	pid=$(vs info --format json "$W" | jq .pid)
+	mon=$(vs info --format json "$W" | jq .monitor)
+	kill -9 "$mon"
+	wait_for pid_dead "$mon"
+	kill -0 "$pid"
+	wait_for vs_status_is "$W" unmonitored
+	vs list | grep -E "^$W +unmonitored "
+	[ "$(vs info --format json "$W" | jq .pid)" = "$pid" ]
+	vs exec "$W" true
+	run vs start "$W"
+	[ "$status" -eq 0 ]
+	[ "$(vs_status "$W")" = running ]
+	[ "$(vs info --format json "$W" | jq .pid)" = "$pid" ]
+	mon2=$(vs info --format json "$W" | jq .monitor)
+	[ "$mon2" != "$mon" ] && [ "$mon2" -gt 0 ]
+	# adopted for real: the network and cgroup are its own still
+	vs exec "$W" ip -4 addr show eth0 | grep -q 'inet 172.30.0.2/'
+	[ "$(vs_cg memory "$W" memory.limit_in_bytes)" = 33554432 ]
+	run vs stop --timeout 2 "$W"
+	[ "$status" -eq 0 ]
+	[ "$(vs_status "$W")" = stopped ]
+	wait_for pid_dead "$pid"
+	[ -z "$(vs_leftovers "$W")" ]
+	[ "$(vs_veths)" -eq 0 ]
+	# and it starts again normally
+	vs start "$W"
+	[ "$(vs_status "$W")" = running ]
+}
+
+@test "vserver faults: a stop of an unmonitored server stops it too" {
+	mk_idle "$W"
+	vs start "$W"
+	pid=$(vs info --format json "$W" | jq .pid)
+	kill -9 "$(vs info --format json "$W" | jq .monitor)"
+	wait_for vs_status_is "$W" unmonitored
+	run vs stop --timeout 1 "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_for pid_dead "$pid"
+	[ "$(vs_status "$W")" = stopped ]
+	[ -z "$(vs_leftovers "$W")" ]
+	[ "$(vs_veths)" -eq 0 ]
+}
+
+@test "vserver faults: a create killed midway is removed by destroy --force" {
+	# a half-made server: its record is gone
+	vs create "$W"
+	rm "$VSTMP/lib/servers/$W/server.json"
+	run vs list --format json
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e 'length == 0'
+	run vs destroy --force "$W"
+	[ "$status" -eq 0 ]
+	nothing_of "$W"
+	run vs create "$W"
+	[[ $output == *"address 172.30.0.2)"* ]]
+	vs destroy --force "$W"
+	# real kills at growing delays; whatever they leave, destroy --force removes
+	for d in 0.01 0.02 0.04 0.06 0.08 0.1 0.15 0.2; do
+		n=${W}k${d#0.}
+		VS_NAMES="${VS_NAMES:-} $n"
+		timeout -s KILL "$d" nsenter --net="/run/netns/$VNS" "$VSERVER" create "$n" --disk 64M \
+			>/dev/null 2>&1 || true
+		if [ -e "$VSTMP/lib/servers/$n" ]; then
+			run vs destroy --force "$n"
+			[ "$status" -eq 0 ]
+		fi
+		nothing_of "$n"
+	done
+	# every address came back
+	run vs create "$W"
+	[[ $output == *"address 172.30.0.2)"* ]]
+}
+
+@test "vserver faults: one server's monitor killed or server destroyed leaves the other running" {
+	mk_idle "${W}1"
+	mk_idle "${W}2"
+	vs start "${W}1"
+	vs start "${W}2"
+	pid2=$(vs info --format json "${W}2" | jq .pid)
+	kill -9 "$(vs info --format json "${W}1" | jq .monitor)"
+	wait_for vs_status_is "${W}1" unmonitored
+	[ "$(vs_status "${W}2")" = running ]
+	vs destroy --force "${W}1"
+	nothing_of "${W}1"
+	[ "$(vs_status "${W}2")" = running ]
+	[ "$(vs info --format json "${W}2" | jq .pid)" = "$pid2" ]
+	vs exec "${W}2" ping -c1 -W2 172.30.0.1 >/dev/null
+	vs exec "${W}2" true
+}

@@ -1,0 +1,133 @@
+#!/usr/bin/env bats
+# vserver networking, contained. Each test makes:
+#   $VNS  plays the host: every vserver call runs in it (bridge vsbr0, NAT,
+#         published ports live there only)
+#   $O    "the outside": a veth to $VNS, 198.51.100.0/24 (TEST-NET-2), with no
+#         route back to the servers' subnet, so replies need the masquerade
+#   $C    a client: a veth to $VNS, 203.0.113.0/24 (TEST-NET-3)
+# No traffic leaves these namespaces.
+
+load helpers
+
+setup() {
+	vs_setup
+	W=${VSP}w
+	LOOP='while true; do sleep 1; done'
+	O=${VNS}o C=${VNS}c
+	vs_add_ns "$O"
+	vs_add_ns "$C"
+	ip -n "$VNS" link add up0 type veth peer name eth0 netns "$O"
+	ip -n "$VNS" addr add 198.51.100.1/24 dev up0
+	ip -n "$VNS" link set up0 up
+	ip -n "$O" addr add 198.51.100.2/24 dev eth0
+	ip -n "$O" link set eth0 up
+	ip -n "$VNS" link add cl0 type veth peer name eth0 netns "$C"
+	ip -n "$VNS" addr add 203.0.113.1/24 dev cl0
+	ip -n "$VNS" link set cl0 up
+	ip -n "$C" addr add 203.0.113.2/24 dev eth0
+	ip -n "$C" link set eth0 up
+}
+
+teardown() { vs_teardown; }
+
+mk_idle() { vs create "$@" -- sh -c "$LOOP"; }
+# in_server NAME CMD...: a host tool run in a server's network namespace
+in_server() {
+	local pid
+	pid=$(vs info --format json "$1" | jq .pid)
+	shift
+	nsenter --net="/proc/$pid/ns/net" "$@"
+}
+
+@test "vserver net: two servers reach each other by address" {
+	mk_idle "${W}1"
+	mk_idle "${W}2"
+	vs start "${W}1"
+	vs start "${W}2"
+	vs exec "${W}1" ping -c1 -W2 172.30.0.3 >/dev/null
+	vs exec "${W}2" ping -c1 -W2 172.30.0.2 >/dev/null
+	vs exec "${W}1" ping -c1 -W2 172.30.0.1 >/dev/null
+	# each has its own eth0 and a default route via the bridge
+	vs exec "${W}2" ip route | grep -q 'default via 172.30.0.1 dev eth0'
+	# /etc/hosts names the server itself
+	vs exec "${W}1" grep -q "172.30.0.2.*${W}1" /etc/hosts
+}
+
+@test "vserver net: outbound traffic is masqueraded to the host's address" {
+	mk_idle "$W"
+	vs start "$W"
+	in_vns "$O" timeout 10 python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("198.51.100.2", 9000)); s.listen(1)
+print("listening", flush=True)
+c, a = s.accept(); print("peer", a[0], flush=True)' >"$VSTMP/seen" &
+	wait_for grep -q listening "$VSTMP/seen"
+	vs exec "$W" sh -c 'echo x | nc -w 2 198.51.100.2 9000' || true
+	wait_for grep -q peer "$VSTMP/seen"
+	grep -qx 'peer 198.51.100.1' "$VSTMP/seen"
+	# the outside has no route to the servers' subnet
+	! in_vns "$O" ip route get 172.30.0.2 2>/dev/null | grep -q via
+}
+
+@test "vserver net: --publish 8080:80 reaches httpd in the server from a client" {
+	vs create "$W" --publish 8080:80 -- sh -c \
+		"mkdir -p /www; echo served-by-\$HOSTNAME >/www/index.html; httpd -f -p 80 -h /www"
+	vs start "$W"
+	wait_for vs exec "$W" sh -c 'netstat -ltn | grep -q ":80 "'
+	run in_vns "$C" curl -sf -m 3 http://203.0.113.1:8080/
+	[ "$status" -eq 0 ]
+	[ "$output" = "served-by-$W" ]
+	# through the other side too, and the port is not open on 80
+	[ "$(in_vns "$O" curl -sf -m 3 http://198.51.100.1:8080/)" = "served-by-$W" ]
+	run in_vns "$C" curl -sf -m 2 http://203.0.113.1:80/
+	[ "$status" -ne 0 ]
+	# stopped: the rule goes with the server
+	vs stop --timeout 1 "$W"
+	run in_vns "$C" curl -sf -m 2 http://203.0.113.1:8080/
+	[ "$status" -ne 0 ]
+	# and comes back with it
+	vs start "$W"
+	wait_for vs exec "$W" sh -c 'netstat -ltn | grep -q ":80 "'
+	[ "$(in_vns "$C" curl -sf -m 3 http://203.0.113.1:8080/)" = "served-by-$W" ]
+}
+
+@test "vserver net: --net none gives only lo" {
+	mk_idle "$W" --net none
+	run vs info --format json "$W"
+	[ "$(echo "$output" | jq -r .net)" = none ]
+	[ "$(echo "$output" | jq -r .ip)" = - ]
+	vs start "$W"
+	[ "$(vs exec "$W" ls /sys/class/net)" = lo ]
+	[ "$(vs_veths)" -eq 0 ]
+	run vs exec "$W" ping -c1 -W1 172.30.0.1
+	[ "$status" -ne 0 ]
+	# stats and set work without a network
+	vs stats --format json "$W" | jq -e '.netRx == 0'
+	vs set "$W" --bandwidth 10mbit
+}
+
+@test "vserver net: the bandwidth cap roughly holds (iperf3)" {
+	command -v iperf3 >/dev/null || skip "iperf3 is not installed"
+	mk_idle "$W" --bandwidth 8mbit
+	vs start "$W"
+	in_server "$W" timeout 30 iperf3 -s -1 -B 172.30.0.2 >/dev/null 2>&1 &
+	sleep 0.5
+	# towards the server, capped at 8 Mbit/s: well under 16 even with bursts
+	bps=$(in_vns "$VNS" timeout 20 iperf3 -c 172.30.0.2 -t 2 -J | jq '.end.sum_received.bits_per_second')
+	echo "in: $bps"
+	[ "$(echo "$bps < 16000000 && $bps > 1000000" | bc)" = 1 ]
+	in_server "$W" timeout 30 iperf3 -s -1 -B 172.30.0.2 >/dev/null 2>&1 &
+	sleep 0.5
+	# from the server (iperf3 -R), capped by the ifb
+	bps=$(in_vns "$VNS" timeout 20 iperf3 -c 172.30.0.2 -t 2 -R -J | jq '.end.sum_received.bits_per_second')
+	echo "out: $bps"
+	[ "$(echo "$bps < 16000000 && $bps > 1000000" | bc)" = 1 ]
+	# lifted live: far above the cap
+	vs set "$W" --bandwidth none
+	in_server "$W" timeout 30 iperf3 -s -1 -B 172.30.0.2 >/dev/null 2>&1 &
+	sleep 0.5
+	bps=$(in_vns "$VNS" timeout 20 iperf3 -c 172.30.0.2 -t 1 -J | jq '.end.sum_received.bits_per_second')
+	echo "uncapped: $bps"
+	[ "$(echo "$bps > 40000000" | bc)" = 1 ]
+}

@@ -1,0 +1,449 @@
+#!/usr/bin/env bats
+# vserver: every verb, for real (cgroups v1, overlay disks, a monitor per
+# server), but contained: each test has its own VSERVER_ROOT and runs every
+# vserver call inside a network namespace of its own ($VNS, see vs_setup), so
+# the bridge, NAT and ports exist only there. Teardown destroys the servers
+# and fails the test if a cgroup, mount, loop device or monitor is left.
+
+load helpers
+
+setup() {
+	vs_setup
+	W=${VSP}w
+	LOOP='while true; do sleep 1; done'
+}
+
+teardown() { vs_teardown; }
+
+# a server that prints a line and then idles
+mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
+
+@test "vserver create: defaults to the busybox image, limits land in config.json and the cgroups" {
+	run vs create "$W" --memory 64M --cpus 0.5 --pids 64 --env FOO=bar --hostname box1 \
+		-- sh -c "echo \$FOO; $LOOP"
+	[ "$status" -eq 0 ]
+	[[ $output == *"created $W (image default:latest, address 172.30.0.2)"* ]]
+	cfg=$VSTMP/lib/servers/$W/config.json
+	[ "$(jq -r .linux.resources.memory.limit "$cfg")" = 67108864 ]
+	[ "$(jq -r .linux.resources.cpu.quota "$cfg")" = 50000 ]
+	[ "$(jq -r .linux.resources.cpu.period "$cfg")" = 100000 ]
+	[ "$(jq -r .linux.resources.pids.limit "$cfg")" = 64 ]
+	[ "$(jq -r .hostname "$cfg")" = box1 ]
+	jq -e '.process.env | index("FOO=bar")' "$cfg" >/dev/null
+	[ "$(jq -c .process.args "$cfg")" = "[\"sh\",\"-c\",\"echo \$FOO; $LOOP\"]" ]
+	[ "$(jq -r .image "$VSTMP/lib/servers/$W/server.json")" = default:latest ]
+	vs image ls | grep -qx default:latest
+	# not started: no cgroup yet, status stopped
+	[ "$(vs_status "$W")" = stopped ]
+	[ ! -d /sys/fs/cgroup/memory/vsrun-vserver/$W ]
+
+	vs start "$W"
+	[ "$(vs_status "$W")" = running ]
+	[ "$(vs_cg memory "$W" memory.limit_in_bytes)" = 67108864 ]
+	[ "$(vs_cg cpu "$W" cpu.cfs_quota_us)" = 50000 ]
+	[ "$(vs_cg pids "$W" pids.max)" = 64 ]
+	[ "$(vs exec "$W" hostname)" = box1 ]
+	[ "$(vs exec "$W" sh -c 'echo $FOO')" = bar ]
+	wait_for grep -qx bar "$VSTMP/lib/servers/$W/console.log"
+}
+
+@test "vserver start/stop/restart/destroy: status, pid and what is left" {
+	mk_idle "$W" --memory 32M
+	run vs stop "$W"
+	[ "$status" -ne 0 ]
+	[[ $output == *"is not running"* ]]
+	vs start "$W"
+	pid1=$(vs info --format json "$W" | jq .pid)
+	[ "$pid1" -gt 0 ]
+	kill -0 "$pid1"
+	run vs start "$W"
+	[ "$status" -ne 0 ]
+	[[ $output == *"already running"* ]]
+	[ "${#lines[@]}" -eq 1 ]
+	run vs restart --timeout 1 "$W"
+	[ "$status" -eq 0 ]
+	pid2=$(vs info --format json "$W" | jq .pid)
+	[ "$pid2" -gt 0 ] && [ "$pid2" != "$pid1" ]
+	wait_for pid_dead "$pid1"
+	run vs destroy "$W"
+	[ "$status" -ne 0 ]
+	[[ $output == *"is running: stop it first, or use --force"* ]]
+	vs stop --timeout 1 "$W"
+	[ "$(vs_status "$W")" = stopped ]
+	wait_for pid_dead "$pid2"
+	[ -z "$(vs_leftovers "$W")" ]
+	[ "$(vs_veths)" -eq 0 ]
+	# stopped keeps the server; restart of a stopped server starts it
+	vs restart "$W"
+	[ "$(vs_status "$W")" = running ]
+	vs destroy --force "$W"
+	[ ! -e "$VSTMP/lib/servers/$W" ]
+	run vs info "$W"
+	[ "$status" -ne 0 ]
+	[ "$output" = "vserver: server \"$W\" does not exist" ]
+	[ -z "$(vs_leftovers "$W")" ]
+	# the address went back: the next server gets it
+	run vs create "${W}2"
+	[[ $output == *"address 172.30.0.2)"* ]]
+}
+
+@test "vserver list and info: table and json" {
+	mk_idle "$W" --memory 48M --cpus 0.25
+	vs create "${W}b" --autostart --restart on-failure
+	vs start "$W"
+	run vs list
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == NAME*STATUS*IMAGE*ADDRESS*CPUS*MEMORY*DISK*PID ]]
+	echo "$output" | grep -E "^$W +running +default:latest +172\.30\.0\.2 +0\.25 +48M "
+	echo "$output" | grep -E "^${W}b +stopped +default:latest +172\.30\.0\.3 "
+	run vs list --format json
+	[ "$status" -eq 0 ]
+	[ "$(echo "$output" | jq length)" -eq 2 ]
+	[ "$(echo "$output" | jq -r ".[] | select(.name == \"$W\") | .status")" = running ]
+	[ "$(echo "$output" | jq -r ".[] | select(.name == \"$W\") | .memory")" = 50331648 ]
+	[ "$(echo "$output" | jq -r ".[] | select(.name == \"${W}b\") | .autostart")" = true ]
+	[ "$(echo "$output" | jq -r ".[] | select(.name == \"${W}b\") | .restart")" = on-failure ]
+	run vs info "$W"
+	[ "$status" -eq 0 ]
+	[[ $output == *"status:     running"* ]]
+	[[ $output == *"address 172.30.0.2"* ]]
+	[[ $output == *"memory:     48M"* ]]
+	[[ $output == *"cpus:       0.25"* ]]
+	run vs info --format json "$W"
+	echo "$output" | jq -e ".name == \"$W\" and .status == \"running\" and .pid > 0 and .monitor > 0 and .ip == \"172.30.0.2\" and .cpus == 0.25"
+	run vs list --format yaml
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	# empty list is valid json too
+	vs destroy --force "$W"
+	vs destroy --force "${W}b"
+	[ "$(vs list --format json | jq length)" -eq 0 ]
+}
+
+@test "vserver exec: exit status, the server's namespaces, only its processes" {
+	mk_idle "$W" --hostname inner
+	vs start "$W"
+	run vs exec "$W" sh -c 'exit 7'
+	[ "$status" -eq 7 ]
+	[ "$(vs exec "$W" hostname)" = inner ]
+	[ "$(vs exec "$W" cat /etc/hostname)" = inner ]
+	# pid 1 is the server's command; nothing of the host is visible
+	run vs exec "$W" ps -o pid,args
+	[ "$status" -eq 0 ]
+	echo "$output" | grep -E '^ *1 +sh -c echo hello'
+	[ "$(echo "$output" | grep -vc -e '^ *PID' -e 'sleep' -e 'sh -c' -e 'ps -o')" -eq 0 ]
+	# its own network namespace: eth0 with its address
+	vs exec "$W" ip -4 addr show eth0 | grep -q 'inet 172.30.0.2/24'
+	[ "$(vs exec -e X=1 "$W" sh -c 'echo $X')" = 1 ]
+	run vs exec "$W" /no/such/cmd
+	[ "$status" -ne 0 ]
+	run vs exec "${W}nope" true
+	[ "$status" -ne 0 ]
+	[[ $output == *"is not running"* || $output == *"does not exist"* ]]
+}
+
+@test "vserver enter: a shell fed from a pipe" {
+	mk_idle "$W"
+	vs start "$W"
+	run bash -c "echo 'echo hi; echo \$HOSTNAME; exit 3' | nsenter --net=/run/netns/$VNS $VSERVER enter $W"
+	[ "$status" -eq 3 ]
+	[ "${lines[0]}" = hi ]
+	[ "${lines[1]}" = "$W" ]
+}
+
+@test "vserver logs and console: output, follow, console exits when the server stops" {
+	vs create "$W" -- sh -c "echo first-line; sleep 1; echo second-line; $LOOP"
+	run vs logs "$W"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	vs start "$W"
+	wait_for sh -c "nsenter --net=/run/netns/$VNS $VSERVER logs $W | grep -q first-line"
+	timeout 20 nsenter --net="/run/netns/$VNS" "$VSERVER" logs -f "$W" >"$VSTMP/follow" 2>&1 &
+	fpid=$!
+	timeout 20 nsenter --net="/run/netns/$VNS" "$VSERVER" console "$W" >"$VSTMP/console" 2>&1 &
+	cpid=$!
+	wait_for grep -q second-line "$VSTMP/follow"
+	wait_for grep -q second-line "$VSTMP/console"
+	vs exec "$W" sh -c 'echo via-exec-not-logged'
+	vs stop --timeout 1 "$W"
+	# console notices the stop by itself; logs -f keeps following
+	wait "$cpid"
+	grep -q 'exited with status' "$VSTMP/console"
+	kill -0 "$fpid"
+	kill "$fpid"
+	wait "$fpid" || true
+	grep -q first-line "$VSTMP/follow"
+	run vs logs "$W"
+	[[ $output == *first-line*second-line* ]]
+	run vs logs "${W}x"
+	[ "$status" -ne 0 ]
+}
+
+@test "vserver set: limits change live in the cgroups and persist" {
+	mk_idle "$W" --memory 64M --cpus 0.5 --pids 64
+	vs start "$W"
+	run vs set "$W" --memory 128M --cpus 1.5 --pids 100 --bandwidth 10mbit
+	[ "$status" -eq 0 ]
+	[ "$(vs_cg memory "$W" memory.limit_in_bytes)" = 134217728 ]
+	[ "$(vs_cg cpu "$W" cpu.cfs_quota_us)" = 150000 ]
+	[ "$(vs_cg pids "$W" pids.max)" = 100 ]
+	rec=$VSTMP/lib/servers/$W/server.json
+	[ "$(jq .memory "$rec")" = 134217728 ]
+	[ "$(jq .cpuMilli "$rec")" = 1500 ]
+	[ "$(jq .pids "$rec")" = 100 ]
+	[ "$(jq .bandwidthIn "$rec")" = 10000000 ]
+	[ "$(jq .linux.resources.memory.limit "$VSTMP/lib/servers/$W/config.json")" = 134217728 ]
+	# the cap is a tbf on the host end of the veth, live
+	tc -n "$VNS" qdisc show | grep -q 'tbf.*rate 10Mbit'
+	vs set "$W" --bandwidth none
+	! tc -n "$VNS" qdisc show | grep -q tbf
+	# still the same server, still running; survives a restart
+	[ "$(vs_status "$W")" = running ]
+	vs restart --timeout 1 "$W"
+	[ "$(vs_cg memory "$W" memory.limit_in_bytes)" = 134217728 ]
+	[ "$(vs_cg pids "$W" pids.max)" = 100 ]
+	# on a stopped server: saved for the next start
+	vs stop --timeout 1 "$W"
+	vs set "$W" --memory 96M
+	[ "$(jq .memory "$rec")" = 100663296 ]
+	run vs set "$W" --image other
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "vserver stats: one shot, json, watch" {
+	mk_idle "$W" --memory 64M --pids 50
+	run vs stats "$W"
+	[ "$status" -ne 0 ]
+	[[ $output == *"is not running"* ]]
+	vs start "$W"
+	run vs stats "$W"
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == NAME*CPU*MEMORY*PIDS* ]]
+	[[ ${lines[1]} == "$W "*"/ 64M"* ]]
+	run vs stats --format xml "$W"
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	run vs stats --format json "$W"
+	[ "$status" -eq 0 ]
+	echo "$output" | jq -e ".name == \"$W\" and .memoryUsage > 0 and .memoryLimit == 67108864 and .pids >= 1 and .pidsLimit == 50"
+	run timeout 3 nsenter --net="/run/netns/$VNS" "$VSERVER" stats --watch "$W"
+	[ "$status" -eq 124 ]
+	[ "$(echo "$output" | grep -c "^$W ")" -ge 2 ]
+}
+
+@test "vserver snapshot/restore: a deleted file comes back" {
+	mk_idle "$W"
+	vs start "$W"
+	vs exec "$W" sh -c 'echo keep-me >/root/data'
+	run vs snapshot "$W" s1
+	[ "$status" -ne 0 ]
+	[[ $output == *"is running: stop it first"* ]]
+	vs stop --timeout 1 "$W"
+	vs snapshot "$W" s1
+	run vs snapshot "$W" s1
+	[ "$status" -ne 0 ]
+	[[ $output == *"already exists"* ]]
+	vs start "$W"
+	vs exec "$W" rm /root/data
+	vs stop --timeout 1 "$W"
+	vs restore "$W" s1
+	vs start "$W"
+	[ "$(vs exec "$W" cat /root/data)" = keep-me ]
+	run vs restore "$W" nosuch
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "vserver clone: the copy has the file and its own address" {
+	mk_idle "$W"
+	vs start "$W"
+	vs exec "$W" sh -c 'echo cloned >/root/data'
+	run vs clone "$W" "${W}c"
+	[ "$status" -ne 0 ]
+	vs stop --timeout 1 "$W"
+	vs clone "$W" "${W}c"
+	ip1=$(vs info --format json "$W" | jq -r .ip)
+	ip2=$(vs info --format json "${W}c" | jq -r .ip)
+	[ "$ip1" = 172.30.0.2 ] && [ "$ip2" = 172.30.0.3 ]
+	vs start "${W}c"
+	vs start "$W"
+	[ "$(vs exec "${W}c" cat /root/data)" = cloned ]
+	vs exec "${W}c" ip -4 addr show eth0 | grep -q "inet $ip2/"
+	[ "$(vs exec "${W}c" hostname)" = "${W}c" ]
+	run vs clone "$W" "${W}c"
+	[ "$status" -ne 0 ]
+}
+
+@test "vserver export/import: destroy the original, import, the file is there" {
+	mk_idle "$W" --memory 40M
+	vs start "$W"
+	vs exec "$W" sh -c 'echo exported >/root/data'
+	vs stop --timeout 1 "$W"
+	vs export "$W" "$VSTMP/w.tar"
+	[ -s "$VSTMP/w.tar" ]
+	vs destroy "$W"
+	run vs import "$VSTMP/w.tar"
+	[ "$status" -eq 0 ]
+	[ "$(vs info --format json "$W" | jq .memory)" = 41943040 ]
+	vs start "$W"
+	[ "$(vs exec "$W" cat /root/data)" = exported ]
+	# under another name, next to the first
+	vs import "$VSTMP/w.tar" "${W}i"
+	vs start "${W}i"
+	[ "$(vs exec "${W}i" cat /root/data)" = exported ]
+	run vs import "$VSTMP/nosuch.tar" x
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "vserver image: import a rootfs tarball, ls, inspect, rm refused while used, gc" {
+	busybox_rootfs "$VSTMP/bb"
+	echo from-tarball >"$VSTMP/bb/etc/marker"
+	tar -C "$VSTMP/bb" -cf "$VSTMP/bb.tar" .
+	run vs image import "$VSTMP/bb.tar" --name mybox:1
+	[ "$status" -eq 0 ]
+	vs image ls | grep -qx mybox:1
+	[ "$(vs image ls --format json | jq -r '.[].name' | grep -c mybox:1)" -eq 1 ]
+	vs image inspect mybox:1 | jq -e '.name == "mybox:1" and (.layers | length) == 1'
+	vs create "$W" --image mybox:1 -- sh -c "$LOOP"
+	vs start "$W"
+	[ "$(vs exec "$W" cat /etc/marker)" = from-tarball ]
+	run vs image rm mybox:1
+	[ "$status" -ne 0 ]
+	[ "$output" = "vserver: image \"mybox:1\" is used by server \"$W\"" ]
+	vs destroy --force "$W"
+	vs image rm mybox:1
+	! vs image ls | grep -qx mybox:1
+	run vs image gc
+	[ "$status" -eq 0 ]
+	[[ $output == "removed "[1-9]* ]]
+	run vs image inspect mybox:1
+	[ "$status" -ne 0 ]
+	run vs image import "$VSTMP/nosuch.tar"
+	[ "$status" -ne 0 ]
+}
+
+@test "vserver image: import an OCI layout made with umoci" {
+	command -v umoci >/dev/null || skip "umoci is not installed"
+	busybox_rootfs "$VSTMP/bb"
+	umoci init --layout "$VSTMP/oci"
+	umoci new --image "$VSTMP/oci:bb"
+	umoci unpack --rootless --image "$VSTMP/oci:bb" "$VSTMP/bundle" >/dev/null 2>&1 ||
+		umoci unpack --image "$VSTMP/oci:bb" "$VSTMP/bundle"
+	cp -a "$VSTMP/bb/." "$VSTMP/bundle/rootfs/"
+	echo from-oci >"$VSTMP/bundle/rootfs/etc/marker"
+	umoci repack --image "$VSTMP/oci:bb" "$VSTMP/bundle"
+	umoci config --image "$VSTMP/oci:bb" --config.env OCIVAR=yes --config.cmd sh \
+		--config.cmd -c --config.cmd "$LOOP"
+	run vs image import "$VSTMP/oci" --name ocibox:2
+	[ "$status" -eq 0 ]
+	vs image inspect ocibox:2 | jq -e '.name == "ocibox:2"'
+	vs create "$W" --image ocibox:2
+	vs start "$W"
+	[ "$(vs exec "$W" cat /etc/marker)" = from-oci ]
+	[ "$(vs exec "$W" sh -c 'echo $OCIVAR')" = yes ]
+	# the image's cmd is the server's command: pid 1 is the loop
+	vs exec "$W" cat /proc/1/cmdline | tr '\0' ' ' | grep -q 'sleep 1'
+}
+
+@test "vserver net: a second network with its own subnet" {
+	run vs net create lan2 --bridge vsbr9 --subnet 10.77.0.0/24
+	[ "$status" -eq 0 ]
+	vs net ls | grep -qx lan2
+	ip -n "$VNS" -4 addr show vsbr9 | grep -q 'inet 10.77.0.1/24'
+	mk_idle "$W" --net lan2
+	[ "$(vs info --format json "$W" | jq -r .ip)" = 10.77.0.2 ]
+	[ "$(vs info --format json "$W" | jq -r .net)" = lan2 ]
+	vs start "$W"
+	vs exec "$W" ip -4 addr show eth0 | grep -q 'inet 10.77.0.2/24'
+	vs exec "$W" ping -c1 -W2 10.77.0.1 >/dev/null
+	run vs net rm lan2
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	vs destroy --force "$W"
+	vs net rm lan2
+	! vs net ls | grep -qx lan2
+	! ip -n "$VNS" link show vsbr9 2>/dev/null
+	run vs create "$W" --net lan2
+	[ "$status" -ne 0 ]
+	[ ! -e "$VSTMP/lib/servers/$W" ]
+}
+
+@test "vserver boot: autostart servers start, the others do not" {
+	mk_idle "${W}a" --autostart
+	mk_idle "${W}m"
+	run vs boot
+	[ "$status" -eq 0 ]
+	[ "$output" = "started 1 autostart server" ]
+	[ "$(vs_status "${W}a")" = running ]
+	[ "$(vs_status "${W}m")" = stopped ]
+	# again: nothing more to start
+	run vs boot
+	[ "$output" = "started 0 autostart servers" ]
+	# set can turn autostart on
+	vs set "${W}m" --autostart
+	vs boot
+	[ "$(vs_status "${W}m")" = running ]
+}
+
+@test "vserver alert: a memory rule fires its command and shows in info" {
+	vs create "$W" --memory 64M -- sh -c "dd if=/dev/zero of=/dev/shm/fill bs=1M count=4 2>/dev/null; $LOOP"
+	vs start "$W"
+	run vs alert add "$W" 'memory > 1% for 1s' --exec "touch $VSTMP/fired"
+	[ "$status" -eq 0 ]
+	run vs alert ls "$W"
+	[ "$output" = "1  memory > 1% for 1s => touch $VSTMP/fired" ]
+	vs alert add "$W" 'pids > 1000'
+	[ "$(vs alert ls "$W" | wc -l)" -eq 2 ]
+	wait_for test -e "$VSTMP/fired"
+	run vs info "$W"
+	[[ $output == *"alert history:"* ]]
+	[[ $output == *"memory > 1% for 1s:"* ]]
+	run vs alert rm "$W" 2
+	[ "$status" -eq 0 ]
+	[ "$(vs alert ls "$W" | wc -l)" -eq 1 ]
+	vs alert rm "$W" "memory > 1% for 1s => touch $VSTMP/fired"
+	[ -z "$(vs alert ls "$W")" ]
+	run vs alert rm "$W" 1
+	[ "$status" -ne 0 ]
+	run vs alert add "$W" 'disk > 5'
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+}
+
+@test "vserver restart policy: on-failure restarts, no stays stopped, stop ends a loop" {
+	vs create "${W}f" --restart on-failure -- sh -c 'sleep 0.2; exit 1'
+	vs create "${W}n" --restart no -- sh -c 'exit 1'
+	vs start "${W}n"
+	wait_for vs_status_is "${W}n" stopped
+	[ "$(vs info --format json "${W}n" | jq .lastExit)" = 1 ]
+	[ "$(vs info --format json "${W}n" | jq .restarts)" = 0 ]
+	vs start "${W}f"
+	wait_for sh -c "[ \$(nsenter --net=/run/netns/$VNS $VSERVER info --format json ${W}f | jq .restarts) -ge 2 ]"
+	[ "$(vs info --format json "${W}f" | jq .lastExit)" = 1 ]
+	run vs stop --timeout 1 "${W}f"
+	[ "$status" -eq 0 ]
+	[ "$(vs_status "${W}f")" = stopped ]
+	n=$(vs info --format json "${W}f" | jq .restarts)
+	sleep 1.5
+	[ "$(vs info --format json "${W}f" | jq .restarts)" = "$n" ]
+	[ "$(vs_status "${W}f")" = stopped ]
+	[ -z "$(vs_monitors)" ]
+}
+
+@test "vserver --help: every verb documents itself" {
+	for v in create start stop restart destroy list info exec enter console logs set stats \
+		snapshot restore clone export import boot image net alert; do
+		run "$VSERVER" "$v" --help
+		[ "$status" -eq 0 ] || { echo "$v --help: $status"; false; }
+		[[ $output == usage:* ]] || { echo "$v --help: $output"; false; }
+		# a page, not just a usage line
+		[ "${#lines[@]}" -ge 3 ] || { echo "$v --help: $output"; false; }
+	done
+	run "$VSERVER" --help
+	[ "$status" -eq 0 ]
+	run "$VSERVER" frobnicate
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+}
