@@ -108,7 +108,7 @@ check: all unit
 check-unit: unit
 	BUILD=$(BUILD) tests/run-all.sh --unit-only
 
-check-vm: all
+check-vm: all unit
 	BUILD=$(BUILD) tests/vm/run.sh
 
 fuzz: $(BUILD)/fuzz-conf

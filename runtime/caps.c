@@ -140,13 +140,9 @@ static int check_available(const struct conf_caps *c, uint64_t known, cap_t cur,
 					"process: capability %s: not in the runtime's permitted set",
 					cap_label(i, name, sizeof(name)));
 	}
-	uint64_t bad = c->ambient & known & ~(c->permitted & c->inheritable);
-	if (bad) {
-		int i = __builtin_ctzll(bad);
-		return vs_failx(err, EINVAL,
-				"process: ambient capability %s: must also be permitted and inheritable",
-				cap_label(i, name, sizeof(name)));
-	}
+	/* an ambient cap that is not also permitted and inheritable cannot be
+	 * raised; `runc spec` writes exactly that (ambient without inheritable),
+	 * and runc and crun run it, leaving such caps out: so do we */
 	return 0;
 }
 
@@ -243,7 +239,7 @@ int rt_apply_caps(const struct conf_process *p, struct vs_err *err)
 		return vs_fail(err, errno, "process: clear the ambient set");
 	}
 	for (int i = 0; i <= last; i++) {
-		if (!(c->ambient & (1ULL << i)))
+		if (!(c->ambient & c->permitted & c->inheritable & (1ULL << i)))
 			continue;
 		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, i, 0, 0) < 0)
 			return vs_fail(err, errno, "process: raise ambient %s",

@@ -138,6 +138,41 @@ int srv_write_config(const struct srv_ctx *c, const struct conf_server *s,
 	return r < 0 ? vs_fail(err, -r, "vserver: write %s", path) : 0;
 }
 
+#define PROBE_PARENT "/vsrun-vserver-probe"
+
+/* A create killed (kill -9) while probing leaves its probe cgroup behind:
+ * removes those whose creator (the pid in their name) is gone. Read-only
+ * here; cg_destroy does the removing. */
+void srv_sweep_probes(void)
+{
+	enum cg_mode mode;
+	if (cg_detect_mode(&mode, NULL) < 0)
+		return;
+	static const char *const ctrls[] = { "", "/pids", "/memory", "/cpu", "/blkio" };
+	const char *root = getenv("VS_CGROUP_ROOT");
+	if (!root || !*root)
+		root = "/sys/fs/cgroup";
+	for (size_t i = 0; i < VS_ARRAY_SIZE(ctrls); i++) {
+		char dir[PATH_MAX];
+		snprintf(dir, sizeof(dir), "%s%s" PROBE_PARENT, root, ctrls[i]);
+		DIR *d = opendir(dir);
+		if (!d)
+			continue;
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			char *end;
+			long pid = strtol(de->d_name, &end, 10);
+			/* a zombie counts as gone: a killed create's reaper may be late */
+			if (*end || pid <= 0 || pid == getpid() || rt_pid_alive((pid_t)pid, 0))
+				continue;
+			struct vs_cgroup cg = { .mode = mode };
+			snprintf(cg.path, sizeof(cg.path), PROBE_PARENT "/%ld", pid);
+			cg_destroy(&cg, NULL);
+		}
+		closedir(d);
+	}
+}
+
 /* Makes a throwaway cgroup with the limits and removes it: a limit the host
  * cannot give is refused at create, not at the first start. */
 int srv_probe_limits(const struct conf_server *s, struct vs_err *err)
@@ -148,7 +183,9 @@ int srv_probe_limits(const struct conf_server *s, struct vs_err *err)
 		return r;
 	struct vs_cgroup cg;
 	r = cg_detect_mode(&cg.mode, err);
-	snprintf(cg.path, sizeof(cg.path), "/vsrun-vserver-probe/%d", (int)getpid());
+	if (r >= 0)
+		srv_sweep_probes();
+	snprintf(cg.path, sizeof(cg.path), PROBE_PARENT "/%d", (int)getpid());
 	if (r >= 0 && (r = cg_create(&cg, &res, err)) >= 0)
 		cg_destroy(&cg, NULL);
 	conf_resources_free(&res);
@@ -269,6 +306,8 @@ int srv_destroy(struct srv_ctx *c, const char *name, bool force, struct vs_err *
 		return r;
 	char dir[PATH_MAX];
 	srv_path(c, name, NULL, dir, sizeof(dir));
+	if (force)
+		srv_sweep_probes(); /* a create killed before it made the server dir */
 	struct stat st;
 	if (stat(dir, &st) < 0)
 		return vs_failx(err, ENOENT, "server \"%s\" does not exist", name);

@@ -114,10 +114,23 @@ build_initramfs() {
 	[ -x "$BUILD/vserver" ] && copy_bin "$BUILD/vserver" /vs/build/vserver
 	local t
 	for t in "$BUILD"/tests/test-*; do
+		case "${t##*/}" in
+		test-image)
+			# the image store is not about the kernel's cgroups; it runs on the host
+			echo "# check-vm: test-image runs on the host only" >&2
+			continue ;;
+		esac
 		[ -x "$t" ] && [ -f "$t" ] && copy_bin "$t" "/vs/build/tests/${t##*/}"
 	done
-	# jq for the scripts (config edits), with libjq and libonig
-	command -v jq >/dev/null && copy_bin "$(command -v jq)" /bin/jq
+	# jq for the scripts (config edits), with libjq and libonig; GNU tar and
+	# zstd for the unit tests that make image layers (busybox tar lacks
+	# --sort/--mtime). Remove busybox's link first: cp would write through it.
+	local tool
+	for tool in jq tar zstd; do
+		command -v "$tool" >/dev/null || continue
+		rm -f "$R/bin/$tool"
+		copy_bin "$(command -v "$tool")" "/bin/$tool"
+	done
 	# the unit tests run from the tree's root as on the host: keep their data
 	cp -r tests/unit "$R/vs/tests/unit" 2>/dev/null
 	rm -f "$R"/vs/tests/unit/*.c
