@@ -447,3 +447,18 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	[ "$status" -ne 0 ]
 	[ "${#lines[@]}" -eq 1 ]
 }
+
+@test "vserver create --disk: a quota'd disk, full at its size, nothing left after destroy" {
+	mk_idle "$W" --disk 16M
+	[ "$(vs info --format json "$W" | jq .disk)" = 16777216 ]
+	vs start "$W"
+	run vs exec "$W" sh -c 'dd if=/dev/zero of=/root/big bs=1M count=64 2>&1'
+	[ "$status" -ne 0 ]
+	[[ $output == *"No space left"* ]]
+	vs exec "$W" rm /root/big
+	vs exec "$W" sh -c 'echo small >/root/small'
+	vs restart --timeout 1 "$W"
+	[ "$(vs exec "$W" cat /root/small)" = small ]
+	vs destroy --force "$W"
+	[ -z "$(vs_leftovers --all "$W")" ]
+}

@@ -308,11 +308,19 @@ static void container_checks(int down_fd)
 	CHECK(fs_type("/dev/mqueue") == MQUEUE_MAGIC, "/dev/mqueue is mqueue");
 	CHECK(fs_type("/sys") == SYSFS_MAGIC && mkdir("/sys/vs", 0755) < 0 && errno == EROFS,
 	      "/sys is a read-only sysfs");
-	CHECK(stat("/sys/fs/cgroup/memory", &st) == 0 && S_ISDIR(st.st_mode),
-	      "/sys/fs/cgroup/memory is there");
-	CHECK(mkdir("/sys/fs/cgroup/memory/vs", 0755) < 0 && errno == EROFS &&
-	      mkdir("/sys/fs/cgroup/vs", 0755) < 0 && errno == EROFS,
-	      "cgroups are mounted read-only, hierarchies and the tmpfs above them");
+	if (fs_type("/sys/fs/cgroup") == CGROUP2_SUPER_MAGIC) {
+		/* a pure cgroup2 host: one read-only cgroup2 mount */
+		CHECK(stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0,
+		      "/sys/fs/cgroup is the cgroup2 hierarchy");
+		CHECK(mkdir("/sys/fs/cgroup/vs", 0755) < 0 && errno == EROFS,
+		      "cgroup2 is mounted read-only");
+	} else {
+		CHECK(stat("/sys/fs/cgroup/memory", &st) == 0 && S_ISDIR(st.st_mode),
+		      "/sys/fs/cgroup/memory is there");
+		CHECK(mkdir("/sys/fs/cgroup/memory/vs", 0755) < 0 && errno == EROFS &&
+		      mkdir("/sys/fs/cgroup/vs", 0755) < 0 && errno == EROFS,
+		      "cgroups are mounted read-only, hierarchies and the tmpfs above them");
+	}
 	CHECK(has("/data/hello", "hello") && creat_errno("/data/fromct") == 0 &&
 	      open("/data/fromct", O_CREAT | O_WRONLY | O_CLOEXEC, 0644) >= 0,
 	      "a rw bind of a host directory is visible and writable");
