@@ -448,14 +448,42 @@ bool cg_exists(const struct vs_cgroup *cg)
 
 int cg_open_dir_fd(const struct vs_cgroup *cg, struct vs_err *err)
 {
-	if (cg->mode != CG_MODE_V2)
-		return vs_failx(err, EOPNOTSUPP, "cgroup: a cgroup directory fd needs cgroup v2");
 	char p[PATH_MAX];
-	snprintf(p, sizeof(p), "%s%s", cg_mount_root(), cg->path);
+	if (cg->mode != CG_MODE_V2) {
+		/* a hybrid host: clone3 can still place the child in the cgroup2
+		 * (unified) part, which spares cg_enter one migration there, and a
+		 * migration costs an RCU grace period (milliseconds) */
+		struct cg_dirs dirs;
+		cg_list_dirs(cg, &dirs, NULL);
+		const char *u = cg_unified_dir(&dirs);
+		if (!u)
+			return vs_failx(err, EOPNOTSUPP, "cgroup: a cgroup directory fd needs cgroup v2");
+		snprintf(p, sizeof(p), "%s", u);
+	} else {
+		snprintf(p, sizeof(p), "%s%s", cg_mount_root(), cg->path);
+	}
 	int fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return vs_fail(err, errno, "cgroup: open %s", p);
 	return fd;
+}
+
+/* True if pid already sits in the cgroup2 cgroup at path (relative to the
+ * hierarchy's root), from /proc/PID/cgroup's "0::" line. */
+static bool in_unified(pid_t pid, const char *path)
+{
+	char f[64];
+	_cleanup_free_ char *s = NULL;
+	snprintf(f, sizeof(f), "/proc/%d/cgroup", (int)pid);
+	if (vs_read_file(f, &s, NULL) < 0)
+		return false;
+	char *l = strstr(s, "\n0::");
+	l = l ? l + 1 : (!strncmp(s, "0::", 3) ? s : NULL);
+	if (!l)
+		return false;
+	l += 3;
+	size_t n = strcspn(l, "\n");
+	return strlen(path) == n && !strncmp(l, path, n);
 }
 
 int cg_enter(const struct vs_cgroup *cg, pid_t pid, struct vs_err *err)
@@ -465,6 +493,8 @@ int cg_enter(const struct vs_cgroup *cg, pid_t pid, struct vs_err *err)
 	for (int i = 0; i < dirs.n; i++) {
 		if (cg->mode == CG_MODE_V1 && access(dirs.d[i].path, F_OK) < 0)
 			continue;   /* a hierarchy we did not need */
+		if (cg->mode == CG_MODE_V1 && dirs.d[i].unified && in_unified(pid, cg->path))
+			continue;   /* cloned straight into it */
 		int r = cg_write(err, dirs.d[i].path, "cgroup.procs", "%d", (int)pid);
 		if (r < 0)
 			return vs_wrap(err, "%s", dirs.d[i].path);

@@ -365,7 +365,7 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		if (r < 0)
 			return r;
 	}
-	if (!into_cg) {
+	if (!into_cg || rec->cg.mode != CG_MODE_V2) {
 		r = cg_enter(&rec->cg, pid, err);
 		if (r < 0)
 			return r;
