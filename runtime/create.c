@@ -198,7 +198,8 @@ static int talk_to_init(struct create_ctx *c, struct vs_err *err)
 			int fd = rt_recv_fd(c->sync_fd, tag, sizeof(tag));
 			if (fd < 0)
 				return vs_fail(err, -fd, "seccomp: receive the listener fd");
-			_cleanup_free_ char *state = rt_record_state_json(&c->rec, RT_CREATING);
+			_cleanup_free_ char *state = rt_process_state_json(
+				&c->rec, RT_CREATING, c->pid, c->cfg->linux_.seccomp->listener_metadata);
 			int r = rt_seccomp_send_listener(c->cfg->linux_.seccomp, fd, state, err);
 			close(fd);
 			if (r < 0)

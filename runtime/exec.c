@@ -199,7 +199,8 @@ int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_st
 			if (fd >= 0) {
 				struct rt_record r2;
 				if (rt_record_read(ctx, o->id, &r2, err) >= 0) {
-					_cleanup_free_ char *st = rt_record_state_json(&r2, RT_RUNNING);
+					_cleanup_free_ char *st = rt_process_state_json(
+						&r2, RT_RUNNING, pid, cfg->linux_.seccomp->listener_metadata);
 					rt_seccomp_send_listener(cfg->linux_.seccomp, fd, st, err);
 					rt_state_free(&r2.st);
 				}

@@ -85,6 +85,9 @@ bool rt_pid_alive(pid_t pid, unsigned long long start_time);
 unsigned long long rt_pid_start_time(pid_t pid);
 /* Writes the OCI state JSON of rec with the given status. */
 char *rt_record_state_json(const struct rt_record *rec, enum rt_status status);
+/* The runtime-spec's container process state for a seccomp listener. */
+char *rt_process_state_json(const struct rt_record *rec, enum rt_status status, pid_t pid,
+			    const char *metadata);
 /* Loads <root>/<id>/config.json. */
 int rt_record_config(const struct rt_ctx *ctx, const char *id, struct conf_config **cfg,
 		     struct vs_err *err);

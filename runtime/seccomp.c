@@ -269,35 +269,8 @@ int rt_seccomp_send_listener(const struct conf_seccomp *s, int listener_fd,
 	if (sock < 0)
 		return vs_wrap(err, "seccomp: listenerPath");
 
-	size_t len = strlen(state_json);
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	memset(&u, 0, sizeof(u));
-	struct iovec iov = { .iov_base = (void *)state_json, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = u.buf, .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &listener_fd, sizeof(int));
-
-	ssize_t n;
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return vs_fail(err, errno, "seccomp: send the listener to %s", s->listener_path);
-	/* a blocking stream socket sends all but on a signal; finish if so */
-	while ((size_t)n < len) {
-		ssize_t m = send(sock, state_json + n, len - n, MSG_NOSIGNAL);
-		if (m < 0 && errno == EINTR)
-			continue;
-		if (m < 0)
-			return vs_fail(err, errno, "seccomp: send the state to %s", s->listener_path);
-		n += m;
-	}
+	int r = rt_send_fd(sock, listener_fd, state_json);
+	if (r < 0)
+		return vs_fail(err, -r, "seccomp: send the listener to %s", s->listener_path);
 	return 0;
 }

@@ -410,3 +410,28 @@ int rt_container_config(const struct rt_ctx *ctx, const char *id, struct conf_co
 	rt_state_free(&rec.st);
 	return rt_record_config(ctx, id, cfg, err);
 }
+
+char *rt_process_state_json(const struct rt_record *rec, enum rt_status status, pid_t pid,
+			    const char *metadata)
+{
+	/* the runtime-spec's "container process state" sent to listenerPath */
+	_cleanup_free_ char *state = rt_record_state_json(rec, status);
+	yajl_gen g = yajl_gen_alloc(NULL);
+	yajl_gen_map_open(g);
+	GSTR(g, "ociVersion");
+	GSTR(g, rec->oci_version[0] ? rec->oci_version : "1.2.0");
+	GSTR(g, "fds");
+	yajl_gen_array_open(g);
+	GSTR(g, "seccompFd");
+	yajl_gen_array_close(g);
+	GSTR(g, "pid");
+	yajl_gen_integer(g, pid);
+	GSTR(g, "metadata");
+	GSTR(g, metadata ? metadata : "");
+	yajl_gen_map_close(g);
+	_cleanup_free_ char *head = gen_finish(g);
+	/* splice the state object in: {...,"state":{...}} */
+	size_t hl = strlen(head);
+	char *out = vs_xasprintf("%.*s,\"state\":%s}", (int)(hl - 1), head, state);
+	return out;
+}
