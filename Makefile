@@ -142,3 +142,8 @@ clean:
 $(BUILD)/tests/netns-driver: tests/netns-driver.c $(call objs,common) $(call objs,netns)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(call objs,common) $(call objs,netns) $(LIBS_ALL)
+
+# the vm test driver used by tests/vm-boot.bats
+$(BUILD)/tests/vm-driver: tests/vm-driver.c $(call objs,common) $(call objs,vm)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(call objs,common) $(call objs,vm) $(LIBS_ALL)

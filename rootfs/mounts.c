@@ -255,9 +255,12 @@ int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 		return vs_fail(err, errno, "rootfs: /proc/self/fd (is /proc mounted?)");
 
 	/* Nothing we mount may reach the host: every mount becomes a slave
-	 * (or what rootfsPropagation asks) before we touch anything. */
+	 * (or what rootfsPropagation asks) before we touch anything. An
+	 * unbindable tree could not be bound (the rootfs onto itself, the
+	 * binds of config.json): it is rslave until rootfs_finalize() makes
+	 * the new root unbindable. */
 	unsigned long prop = cfg->linux_.rootfs_propagation & PROP_MASK;
-	if (!prop)
+	if (!prop || prop == MS_UNBINDABLE)
 		prop = MS_SLAVE;
 	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
 		return vs_fail(err, errno, "rootfs: make / %s",

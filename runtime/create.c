@@ -38,6 +38,13 @@ struct create_ctx {
 	int sync_fd, fifo_fd, console_fd, lock_fd, pty_master;
 };
 
+static bool same_ns(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
 static int load_config(struct create_ctx *c, struct vs_err *err)
 {
 	const struct rt_create_opts *o = c->o;
@@ -65,8 +72,14 @@ static int load_config(struct create_ctx *c, struct vs_err *err)
 		return vs_failx(err, EINVAL, "process.terminal is true: --console-socket is required");
 	if (!cfg->process->terminal && o->console_socket)
 		return vs_failx(err, EINVAL, "--console-socket given but process.terminal is false");
-	if (cfg->hostname && !(cfg->linux_.ns[CONF_NS_UTS].present && !cfg->linux_.ns[CONF_NS_UTS].path))
-		return vs_failx(err, EINVAL, "conf: config.json: hostname: needs a new uts namespace");
+	/* a uts namespace joined by path gets the hostname, as with runc;
+	 * unless it is the runtime's own, which would rename the host */
+	if (cfg->hostname && !cfg->linux_.ns[CONF_NS_UTS].present)
+		return vs_failx(err, EINVAL, "conf: config.json: hostname: needs a uts namespace");
+	if ((cfg->hostname || cfg->domainname) && cfg->linux_.ns[CONF_NS_UTS].path &&
+	    same_ns(cfg->linux_.ns[CONF_NS_UTS].path, "/proc/self/ns/uts"))
+		return vs_failx(err, EINVAL, "conf: config.json: hostname: the uts namespace %s "
+				"is the host's", cfg->linux_.ns[CONF_NS_UTS].path);
 	char rp[PATH_MAX * 2];
 	if (cfg->root.path[0] == '/')
 		snprintf(rp, sizeof(rp), "%s", cfg->root.path);

@@ -189,3 +189,16 @@ vs_teardown() {
 vs_veths() { ip -n "$VNS" -o link show type veth | grep -c '^[0-9]*: vs' || true; }
 # vs_cg CONTROLLER NAME FILE: a v1 cgroup file of a server
 vs_cg() { cat "/sys/fs/cgroup/$1/vsrun-vserver/$2/$3"; }
+
+# vsrun_detached [create/run options] ID: `vsrun run -d` with the container's
+# stdio away from the caller (a detached container inherits vsrun's stdio, so
+# under bats' `run` the output pipe would never close). vsrun's own error, if
+# any, is printed on stderr.
+vsrun_detached() {
+	local errf
+	errf=$(mktemp "${TESTTMP:-/tmp}/detached-err.XXXXXX")
+	if ! vsrun run -d "$@" </dev/null >/dev/null 2>"$errf"; then
+		cat "$errf" >&2
+		return 1
+	fi
+}

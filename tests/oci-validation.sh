@@ -117,8 +117,11 @@ for rt in "$@"; do
 	if [ -z "$ver" ]; then echo "| $rtname | not built or --version fails | | | | |" >>"$summary"; continue; fi
 	dir=$OUT/$rtname
 	rm -rf "$dir"; mkdir -p "$dir/state"
-	# a wrapper giving the runtime its own state root
-	printf '#!/bin/sh\nexec %q --root %q "$@"\n' "$rtpath" "$dir/state" >"$dir/runtime"
+	# a wrapper giving the runtime its own state root; it runs a copy of the
+	# binary, so a rebuild during the run (make relinks build/vsrun in
+	# place) cannot fail a program with "exec: Permission denied"
+	cp "$rtpath" "$dir/$rtname.bin" || { echo "| $rtname | cannot copy $rtpath | | | | |" >>"$summary"; continue; }
+	printf '#!/bin/sh\nexec %q --root %q "$@"\n' "$dir/$rtname.bin" "$dir/state" >"$dir/runtime"
 	chmod +x "$dir/runtime"
 	hide=${OCI_HIDE_UNIFIED:-}
 	if [ -z "$hide" ]; then hide=0; [ $hybrid = 1 ] && [ "$rtname" = crun ] && hide=1; fi
