@@ -168,9 +168,11 @@ static pid_t clone_init(struct create_ctx *c, int flags, int cg_fd, struct rt_in
 	return (pid_t)pid;
 }
 
+/* The hooks of create see the status "created", as crun passes it and the
+ * runtime-tools suite expects (runc passes "creating"). */
 static int run_parent_hooks(struct create_ctx *c, struct vs_err *err)
 {
-	_cleanup_free_ char *state = rt_record_state_json(&c->rec, RT_CREATING);
+	_cleanup_free_ char *state = rt_record_state_json(&c->rec, RT_CREATED);
 	int r = rt_hooks_run(&c->cfg->hooks[CONF_HOOK_PRESTART], CONF_HOOK_PRESTART, state, err);
 	if (r >= 0)
 		r = rt_hooks_run(&c->cfg->hooks[CONF_HOOK_CREATE_RUNTIME], CONF_HOOK_CREATE_RUNTIME,

@@ -52,9 +52,9 @@ hook() { # hook KIND -> a hook object calling hook.sh KIND
 	pid=$(vsrun state "$ID" | jq -r .pid)
 	run cat "$LOG"
 	[ "${#lines[@]}" -eq 3 ]
-	[ "${lines[0]}" = "prestart creating $pid" ]
-	[ "${lines[1]}" = "createRuntime creating $pid" ]
-	[ "${lines[2]}" = "createContainer creating $pid" ]
+	[ "${lines[0]}" = "prestart created $pid" ]
+	[ "${lines[1]}" = "createRuntime created $pid" ]
+	[ "${lines[2]}" = "createContainer created $pid" ]
 	vsrun start "$ID"
 	run cat "$LOG"
 	[ "${#lines[@]}" -eq 5 ]
