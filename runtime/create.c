@@ -108,7 +108,7 @@ static int make_fifo(struct create_ctx *c, struct vs_err *err)
 }
 
 /* The devices every container needs whatever its device rules say, appended
- * after them as runc does (a rule list that starts with "deny all" would
+ * after the config's "deny all" (a rule list that starts with "deny all" would
  * otherwise take /dev/null and /dev/zero from the container): mknod of any
  * device, the standard character devices, the ptys, and each device of
  * linux.devices. Only when the config has device rules at all: no rules
@@ -126,17 +126,29 @@ static void add_default_device_rules(struct conf_linux *lx)
 	struct conf_resources *res = &lx->resources;
 	if (!lx->has_resources || !res->n_devices)
 		return;
+	/* right after the last "deny all" rule, not at the very end: a rule
+	 * the config names for one device (deny c 1:3) still wins over them */
+	size_t at = 0;
+	for (size_t i = 0; i < res->n_devices; i++)
+		if (!res->devices[i].allow && res->devices[i].type == 'a')
+			at = i + 1;
+	size_t tail = res->n_devices - at, added = 0;
 	size_t n = res->n_devices + VS_ARRAY_SIZE(defaults) + lx->n_devices;
 	res->devices = vs_xrealloc(res->devices, n * sizeof(*res->devices));
+	struct conf_dev_rule *ins = res->devices + at;
+	memmove(ins + (n - res->n_devices), ins, tail * sizeof(*ins));
 	for (size_t i = 0; i < VS_ARRAY_SIZE(defaults); i++)
-		res->devices[res->n_devices++] = defaults[i];
+		ins[added++] = defaults[i];
 	for (size_t i = 0; i < lx->n_devices; i++) {
 		const struct conf_device *d = &lx->devices[i];
 		if (d->type != 'c' && d->type != 'b' && d->type != 'u')
 			continue;
-		res->devices[res->n_devices++] = (struct conf_dev_rule){
+		ins[added++] = (struct conf_dev_rule){
 			true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm" };
 	}
+	/* close the gap left by skipped linux.devices entries */
+	memmove(ins + added, ins + (n - res->n_devices), tail * sizeof(*ins));
+	res->n_devices += added;
 }
 
 static pid_t clone_init(struct create_ctx *c, int flags, int cg_fd, struct rt_init_args *a,

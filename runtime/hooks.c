@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -208,13 +209,20 @@ static int run_one(const struct conf_hook *h, const char *what, const char *stat
 	if (!r.state_len)
 		close_fd(&r.in_w);
 
+	pid_t runtime_pid = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		ret = vs_fail(err, errno, "%s: fork", what);
 		goto out_close;
 	}
-	if (pid == 0)
+	if (pid == 0) {
+		/* a hook never outlives the runtime that waits for it (a vsrun
+		 * killed with SIGKILL mid-create must leave no process behind) */
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		if (getppid() != runtime_pid)
+			_exit(127);
 		hook_child(h, in[0], out[1], ep[1]);
+	}
 
 	close_fd(&in[0]);
 	close_fd(&out[1]);

@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# cgroup limits through vsrun on this host's v1 hierarchies: each is read
+# back from cgroupfs or felt by a process inside.
+
+load helpers
+
+setup() {
+	is_cgroup_v2 && skip "these tests are for the v1 hierarchies of this host"
+	setup_bundle
+}
+teardown() { teardown_bundle; }
+
+# v1 CONTROLLER [ID]: the container's cgroup dir in one hierarchy
+v1() { echo "/sys/fs/cgroup/$1/vsrun/${2:-$ID}"; }
+
+# run_detached_with FILTER: applies a jq filter, starts the container detached
+run_detached_with() {
+	jq_config "$1"
+	vsrun_detached -b "$BUNDLE" "$ID"
+}
+
+@test "cgroups: the container lands in its own cgroup in every v1 hierarchy" {
+	run_detached_with '.'
+	local pid c
+	pid=$(vsrun state "$ID" | jq .pid)
+	for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
+		grep -q ":$c:/vsrun/$ID\$" /proc/$pid/cgroup || { cat /proc/$pid/cgroup; false; }
+		grep -qx "$pid" "$(v1 $c)/cgroup.procs"
+	done
+}
+
+@test "cgroups: memory.limit_in_bytes from linux.resources.memory.limit" {
+	run_detached_with '.linux.resources.memory = {"limit": 67108864}'
+	[ "$(cat "$(v1 memory)/memory.limit_in_bytes")" = 67108864 ]
+}
+
+@test "cgroups: a memory hog is OOM-killed and the host stays fine" {
+	run_detached_with '.linux.resources.memory = {"limit": 33554432, "swap": 33554432}'
+	local before
+	before=$(sed -n 's/^oom_kill //p' "$(v1 memory)/memory.oom_control")
+	# 128 MiB into a tmpfs-free place: a shell variable that keeps growing
+	run vsrun exec "$ID" sh -c 'x=$(head -c 134217728 /dev/zero | tr "\0" a); echo ${#x}'
+	echo "status=$status $output"
+	[ "$status" -ne 0 ]
+	[ "$status" -eq 137 ] || [[ "$output" != *134217728* ]]
+	local after
+	after=$(sed -n 's/^oom_kill //p' "$(v1 memory)/memory.oom_control")
+	[ "$after" -gt "$before" ]
+	# the container itself is still there and the host can still run things
+	[ "$(state_of "$ID")" = running ]
+	run vsrun exec "$ID" true
+	[ "$status" -eq 0 ]
+}
+
+@test "cgroups: pids.max refuses forks" {
+	run_detached_with '.linux.resources.pids = {"limit": 10}'
+	[ "$(cat "$(v1 pids)/pids.max")" = 10 ]
+	run vsrun exec "$ID" sh -c 'for i in $(seq 30); do sleep 5 & done 2>&1; wait'
+	echo "$output"
+	[[ "$output" == *"can't fork"* || "$output" == *"Resource temporarily unavailable"* ]]
+	[ "$(cat "$(v1 pids)/pids.current")" -le 10 ]
+}
+
+@test "cgroups: a 20% cpu quota holds a spinner to about 20% (cpuacct counters)" {
+	run_detached_with '.linux.resources.cpu = {"quota": 20000, "period": 100000} |
+			   .process.args = ["sh","-c","while :; do :; done"]'
+	[ "$(cat "$(v1 cpu)/cpu.cfs_quota_us")" = 20000 ]
+	[ "$(cat "$(v1 cpu)/cpu.cfs_period_us")" = 100000 ]
+	local u0 u1 p0 p1 t0 t1
+	sleep 0.3
+	u0=$(cat "$(v1 cpuacct)/cpuacct.usage")
+	p0=$(sed -n 's/^nr_periods //p' "$(v1 cpu)/cpu.stat")
+	sleep 1.5
+	u1=$(cat "$(v1 cpuacct)/cpuacct.usage")
+	p1=$(sed -n 's/^nr_periods //p' "$(v1 cpu)/cpu.stat")
+	# elapsed from the kernel's own period counter (100 ms each), not the clock
+	local pct=$(( (u1 - u0) / 1000 / ((p1 - p0) * 1000) ))
+	echo "usage $((u1 - u0)) ns over $((p1 - p0)) periods: ${pct}%"
+	[ $((p1 - p0)) -ge 5 ]
+	[ "$pct" -ge 10 ] && [ "$pct" -le 35 ]
+	grep -q '^nr_throttled [1-9]' "$(v1 cpu)/cpu.stat"
+}
+
+@test "cgroups: cpuset pins the container to a cpu" {
+	run_detached_with '.linux.resources.cpu = {"cpus": "0", "mems": "0"}'
+	[ "$(cat "$(v1 cpuset)/cpuset.cpus")" = 0 ]
+	run vsrun exec "$ID" sh -c 'grep Cpus_allowed_list /proc/self/status'
+	[[ "$output" == *$'\t'0 ]] || [[ "$output" == *" 0" ]] || [[ "$output" == *":0" ]]
+	[ "$(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' <<<"$output")" = 0 ]
+}
+
+@test "cgroups: a device rule denying c 1:3 makes /dev/null unusable inside" {
+	run_detached_with '.linux.resources.devices += [{"allow":false,"type":"c","major":1,"minor":3,"access":"rwm"}]'
+	run vsrun exec "$ID" sh -c 'cat /dev/null && echo READ'
+	echo "$output"
+	[[ "$output" != *READ* ]]
+	run vsrun exec "$ID" sh -c 'head -c1 /dev/zero | wc -c'
+	[ "$output" = 1 ]
+	! grep -q '^c 1:3 ' "$(v1 devices)/devices.list"
+}
+
+@test "cgroups: blkio throttle is written to the right file" {
+	[ -e /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device ] || skip "no blkio throttle files"
+	run_detached_with '.linux.resources.blockIO = {"throttleWriteBpsDevice": [{"major":254,"minor":0,"rate":1048576}],
+						       "throttleReadIOPSDevice": [{"major":254,"minor":0,"rate":100}]}'
+	grep -qx '254:0 1048576' "$(v1 blkio)/blkio.throttle.write_bps_device"
+	grep -qx '254:0 100' "$(v1 blkio)/blkio.throttle.read_iops_device"
+}
+
+@test "cgroups: update changes a live limit" {
+	run_detached_with '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 50}'
+	run vsrun update --memory 134217728 --pids-limit 20 "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$(v1 memory)/memory.limit_in_bytes")" = 134217728 ]
+	[ "$(cat "$(v1 pids)/pids.max")" = 20 ]
+	echo '{"cpu": {"quota": 30000, "period": 100000}}' >"$TESTTMP/r.json"
+	run vsrun update -r "$TESTTMP/r.json" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$(v1 cpu)/cpu.cfs_quota_us")" = 30000 ]
+}
+
+@test "cgroups: pause freezes every process, resume thaws" {
+	run_detached_with '.process.args = ["sh","-c","sleep 1000 & sleep 1000 & sleep 1000"]'
+	wait_for test "$(wc -l <"$(v1 freezer)/cgroup.procs")" -ge 3
+	run vsrun pause "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$(v1 freezer)/freezer.state")" = FROZEN ]
+	[ "$(state_of "$ID")" = paused ]
+	local p
+	for p in $(cat "$(v1 freezer)/cgroup.procs"); do
+		grep -q '^State:.*[DS]' /proc/$p/status
+		grep -q 'frozen\|FROZEN' "$(v1 freezer)/freezer.state"
+	done
+	run vsrun resume "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$(v1 freezer)/freezer.state")" = THAWED ]
+	[ "$(state_of "$ID")" = running ]
+}
+
+@test "cgroups: delete leaves no cgroup directory" {
+	run_detached_with '.linux.resources.memory = {"limit": 67108864}'
+	[ -d "$(v1 memory)" ]
+	run vsrun delete --force "$ID"
+	[ "$status" -eq 0 ]
+	local c
+	for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
+		[ ! -e "$(v1 $c)" ]
+	done
+}
+
+@test "cgroups: a nested cgroupsPath is made and fully removed" {
+	local top=vsrun-test-$$-$RANDOM
+	run_detached_with ".linux.cgroupsPath = \"/$top/a/b\" | .linux.resources.pids = {\"limit\": 30}"
+	local pid c
+	pid=$(vsrun state "$ID" | jq .pid)
+	for c in cpu memory pids freezer; do
+		grep -q ":$c:/$top/a/b\$" /proc/$pid/cgroup
+	done
+	[ "$(cat /sys/fs/cgroup/pids/$top/a/b/pids.max)" = 30 ]
+	run vsrun delete --force "$ID"
+	[ "$status" -eq 0 ]
+	for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
+		[ ! -e "/sys/fs/cgroup/$c/$top" ] || { echo "left: /sys/fs/cgroup/$c/$top"; false; }
+	done
+}
