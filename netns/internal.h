@@ -87,6 +87,8 @@ int link_set_forwarding(bool v6, struct vs_err *err);
 
 /* ---- nat.c: libnftables ---- */
 int nat_net_add(const struct ipam_net *n, struct vs_err *err);
+/* Removes our whole table (when the last network goes). */
+int nat_table_del(struct vs_err *err);
 int nat_net_del(const char *netname, struct vs_err *err);
 int nat_ports_add(const struct ipam_net *n, const char *server, const char *ip4,
 		  const struct ipam_port *ports, size_t n_ports, struct vs_err *err);

@@ -128,6 +128,14 @@ int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 	return run(c, cmds, err, "add nat for network");
 }
 
+int nat_table_del(struct vs_err *err)
+{
+	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
+	if (!c)
+		return vs_failx(err, ENOMEM, "netns: nftables: no context");
+	return run(c, "delete table " T "\n", err, "delete table");
+}
+
 int nat_net_del(const char *netname, struct vs_err *err)
 {
 	char tag[64];

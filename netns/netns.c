@@ -4,6 +4,8 @@
  * runs in: the host's network namespace (the caller's thread). */
 #include "internal.h"
 
+#include <dirent.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -141,6 +143,22 @@ static int server_down(struct nl_sock *sk, struct ipam_net *n, const char *name,
 	return r < 0 ? r : r2;
 }
 
+/* True if any network's state file is left in dir. */
+static bool other_nets(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	bool any = false;
+	struct dirent *de;
+	while (!any && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		any = n > 4 && !strcmp(de->d_name + n - 4, ".net");
+	}
+	closedir(d);
+	return any;
+}
+
 int netns_net_remove(const char *state_dir, const char *net, bool force,
 		     struct vs_err *err)
 {
@@ -167,6 +185,8 @@ int netns_net_remove(const char *state_dir, const char *net, bool force,
 		r = link_del(sk, n.bridge, err);
 	if (r >= 0)
 		r = ipam_unlink(dir, net, err);
+	if (r >= 0 && !other_nets(dir))
+		nat_table_del(NULL); /* the last network: leave the host's nftables as we found it */
 	return r;
 }
 

@@ -365,6 +365,9 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	vs net rm lan2
 	! vs net ls | grep -qx lan2
 	! ip -n "$VNS" link show vsbr9 2>/dev/null
+	# the last network gone: our nftables table goes too
+	[ -z "$(vs net ls)" ]
+	! ip netns exec "$VNS" nft list table inet vserver >/dev/null 2>&1
 	run vs create "$W" --net lan2
 	[ "$status" -ne 0 ]
 	[ ! -e "$VSTMP/lib/servers/$W" ]
