@@ -339,6 +339,11 @@ int conf_parse_publish(const char *s, char host_ip[64], unsigned *host_port,
 /* Parses "100mbit", "1gbit", "500kbit", "1000000" (bits/s). */
 int conf_parse_rate(const char *s, uint64_t *bits);
 
+/* Takes the text out of a yajl generator and frees it: a malloc'd string,
+ * with a final newline when asked. Shared by every JSON writer. */
+struct yajl_gen_t;
+char *conf_gen_take(struct yajl_gen_t *g, bool newline);
+
 /* What the image says a server runs with (from rootfs/image's record). */
 struct conf_image_defaults {
 	char *const *entrypoint, *const *cmd, *const *env;

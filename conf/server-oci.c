@@ -309,13 +309,5 @@ char *conf_server_oci_config(const struct conf_server *s, const struct conf_imag
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 	conf_resources_free(&res);
-	const unsigned char *buf;
-	size_t len;
-	yajl_gen_get_buf(g, &buf, &len);
-	char *out = vs_xmalloc(len + 2);
-	memcpy(out, buf, len);
-	out[len] = '\n';
-	out[len + 1] = '\0';
-	yajl_gen_free(g);
-	return out;
+	return conf_gen_take(g, true);
 }

@@ -156,15 +156,16 @@ static void gen_strv(yajl_gen g, const char *k, char *const *v)
 	yajl_gen_array_close(g);
 }
 
-static char *gen_done(yajl_gen g)
+char *conf_gen_take(struct yajl_gen_t *g, bool newline)
 {
 	const unsigned char *buf;
 	size_t len;
 	yajl_gen_get_buf(g, &buf, &len);
 	char *out = vs_xmalloc(len + 2);
 	memcpy(out, buf, len);
-	out[len] = '\n';
-	out[len + 1] = '\0';
+	if (newline)
+		out[len++] = '\n';
+	out[len] = '\0';
 	yajl_gen_free(g);
 	return out;
 }
@@ -206,7 +207,7 @@ char *conf_server_json(const struct conf_server *s)
 	gen_kv_str(g, "restart", conf_restart_name(s->restart));
 	gen_strv(g, "alerts", s->alerts);
 	yajl_gen_map_close(g);
-	return gen_done(g);
+	return conf_gen_take(g, true);
 }
 
 int conf_parse_publish(const char *s, char host_ip[64], unsigned *host_port,

@@ -74,10 +74,8 @@ char *rt_features_json(void)
 		"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL };
 	gen_list(g, "operators", ops);
 	gen_list(g, "archs", conf_known_seccomp_archs());
-	static const char *const fs[] = { "seccomp", NULL };
 	gen_list(g, "knownFlags", conf_known_seccomp_flags());
 	gen_list(g, "supportedFlags", conf_known_seccomp_flags());
-	(void)fs;
 	yajl_gen_map_close(g);
 	gen_enabled(g, "apparmor", false);
 	gen_enabled(g, "selinux", false);
@@ -97,13 +95,5 @@ char *rt_features_json(void)
 	yajl_gen_map_close(g);
 	yajl_gen_map_close(g);
 
-	const unsigned char *buf;
-	size_t len;
-	yajl_gen_get_buf(g, &buf, &len);
-	char *out = vs_xmalloc(len + 2);
-	memcpy(out, buf, len);
-	out[len] = '\n';
-	out[len + 1] = '\0';
-	yajl_gen_free(g);
-	return out;
+	return conf_gen_take(g, true);
 }

@@ -135,14 +135,7 @@ static void gen_common(yajl_gen g, const struct rt_record *rec, enum rt_status s
 
 static char *gen_finish(yajl_gen g)
 {
-	const unsigned char *buf;
-	size_t len;
-	yajl_gen_get_buf(g, &buf, &len);
-	char *out = vs_xmalloc(len + 1);
-	memcpy(out, buf, len);
-	out[len] = '\0';
-	yajl_gen_free(g);
-	return out;
+	return conf_gen_take(g, false);
 }
 
 char *rt_record_state_json(const struct rt_record *rec, enum rt_status status)
