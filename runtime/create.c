@@ -203,8 +203,14 @@ static int talk_to_init(struct create_ctx *c, struct vs_err *err)
 	for (;;) {
 		if (rt_sync_recv(c->sync_fd, &m) < 0) {
 			int status = 0;
-			if (waitpid(c->pid, &status, WNOHANG) == c->pid) {
+			/* the socket closes only when init exits: reap it to say why */
+			if (waitpid(c->pid, &status, 0) == c->pid) {
 				c->pid = 0;
+				uint64_t ooms = 0;
+				if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL &&
+				    cg_oom_kills(&c->rec.cg, &ooms) >= 0 && ooms > 0)
+					return vs_failx(err, ENOMEM, "container init killed by the OOM killer "
+							"during create: linux.resources.memory.limit is too small");
 				if (WIFSIGNALED(status))
 					return vs_failx(err, EIO, "container init killed by signal %d during create",
 							WTERMSIG(status));
