@@ -180,4 +180,22 @@ for r in "${rows[@]}"; do
 	f=$(get "$r" fails)
 	[ "${f:-0}" -gt 0 ] && echo "#   $r: $f of $((2 * N + RSS_N)) invocations failed, first error: $(get "$r" firsterr)"
 done
+
+# The vserver monitor's memory: one idle server (no network, in a private
+# network namespace and state dir), its monitor's resident set. Shared
+# library pages are shared between monitors; RssAnon + RssShmem is what each
+# further server costs.
+if [ -x "$BUILD/vserver" ]; then
+	vsroot=$(mktemp -d /tmp/vsbench-vserver.XXXXXX)
+	mon=$(VSERVER_ROOT=$vsroot unshare -n sh -c '
+		V='"$PWD/$BUILD/vserver"'
+		$V create vsbench --net none -- sh -c "while :; do sleep 3600; done" >/dev/null &&
+		$V start vsbench >/dev/null &&
+		p=$($V info --format json vsbench | jq .monitor) &&
+		awk "/^(VmRSS|RssAnon|RssShmem):/ { printf \"%s %s \", \$1, \$2 }" /proc/$p/status
+		$V destroy --force vsbench >/dev/null' 2>&1)
+	rm -rf "$vsroot"
+	echo
+	echo "vserver monitor of one idle server (kB): ${mon:-not measured}"
+fi
 exit 0
