@@ -143,20 +143,29 @@ static int server_down(struct nl_sock *sk, struct ipam_net *n, const char *name,
 	return r < 0 ? r : r2;
 }
 
-/* True if any network's state file is left in dir. */
-static bool other_nets(const char *dir)
+static int cmp_name(const void *a, const void *b)
 {
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int netns_net_list(const char *state_dir, char ***names, struct vs_err *err)
+{
+	const char *dir = dir_of(state_dir);
+	*names = vs_xcalloc(1, sizeof(char *));
 	DIR *d = opendir(dir);
 	if (!d)
-		return false;
-	bool any = false;
+		return errno == ENOENT ? 0 : vs_fail(err, errno, "netns: open %s", dir);
 	struct dirent *de;
-	while (!any && (de = readdir(d))) {
+	while ((de = readdir(d))) {
 		size_t n = strlen(de->d_name);
-		any = n > 4 && !strcmp(de->d_name + n - 4, ".net");
+		if (n > 4 && !strcmp(de->d_name + n - 4, ".net")) {
+			de->d_name[n - 4] = '\0';
+			vs_strv_push(names, de->d_name);
+		}
 	}
 	closedir(d);
-	return any;
+	qsort(*names, vs_strv_len(*names), sizeof(char *), cmp_name);
+	return 0;
 }
 
 int netns_net_remove(const char *state_dir, const char *net, bool force,
@@ -185,8 +194,10 @@ int netns_net_remove(const char *state_dir, const char *net, bool force,
 		r = link_del(sk, n.bridge, err);
 	if (r >= 0)
 		r = ipam_unlink(dir, net, err);
-	if (r >= 0 && !other_nets(dir))
+	char **left = NULL;
+	if (r >= 0 && netns_net_list(dir, &left, NULL) >= 0 && !left[0])
 		nat_table_del(NULL); /* the last network: leave the host's nftables as we found it */
+	vs_strv_free(left);
 	return r;
 }
 

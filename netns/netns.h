@@ -52,6 +52,9 @@ int netns_net_create(const struct netns_net_opts *o, struct vs_err *err);
 int netns_net_up(const char *state_dir, const char *net, struct vs_err *err);
 /* Removes bridge, NAT rules and state. Refused with EBUSY while servers hold
  * addresses, unless force. */
+/* The names of every network with a state file, sorted (free with
+ * vs_strv_free); an empty list when the state dir does not exist. */
+int netns_net_list(const char *state_dir, char ***names, struct vs_err *err);
 int netns_net_remove(const char *state_dir, const char *net, bool force,
 		     struct vs_err *err);
 

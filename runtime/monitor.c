@@ -407,10 +407,14 @@ void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd)
 		int r;
 		struct rt_state rs;
 		struct vs_err ign = { 0 };
-		if (first && rt_state(&c->rt, name, &rs, &ign) >= 0 && rs.status == RT_RUNNING) {
-			/* the previous monitor was killed; its server still runs: adopt it */
+		bool have = first && rt_state(&c->rt, name, &rs, &ign) >= 0;
+		bool running = have && rs.status == RT_RUNNING;
+		if (running)
 			pid = rs.pid;
+		if (have)
 			rt_state_free(&rs);
+		if (running) {
+			/* the previous monitor was killed; its server still runs: adopt it */
 			log_line(&m, "adopting the running server (pid %d)", (int)pid);
 			r = 0;
 		} else {

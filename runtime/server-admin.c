@@ -120,20 +120,7 @@ int srv_net_list(struct srv_ctx *c, char ***names, struct vs_err *err)
 {
 	char dir[PATH_MAX];
 	srv_net_dir(c, dir, sizeof(dir));
-	*names = vs_xcalloc(1, sizeof(char *));
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : vs_fail(err, errno, "net: open %s", dir);
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		size_t n = strlen(de->d_name);
-		if (n > 4 && !strcmp(de->d_name + n - 4, ".net")) {
-			de->d_name[n - 4] = '\0';
-			vs_strv_push(names, de->d_name);
-		}
-	}
-	closedir(d);
-	return 0;
+	return netns_net_list(dir, names, err);
 }
 
 int srv_net_remove(struct srv_ctx *c, const char *name, bool force, struct vs_err *err)

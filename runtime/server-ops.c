@@ -33,7 +33,8 @@ int srv_info(struct srv_ctx *c, const char *name, struct srv_info *info, struct 
 	info->restarts = st.restarts;
 	struct rt_state rs;
 	struct vs_err ign = { 0 };
-	bool alive = rt_state(&c->rt, name, &rs, &ign) >= 0 && rs.status != RT_STOPPED;
+	bool have = rt_state(&c->rt, name, &rs, &ign) >= 0;
+	bool alive = have && rs.status != RT_STOPPED;
 	if (srv_monitor_alive(&st)) {
 		info->monitor = st.monitor;
 		snprintf(info->status, sizeof(info->status), "%s",
@@ -46,7 +47,7 @@ int srv_info(struct srv_ctx *c, const char *name, struct srv_info *info, struct 
 	} else {
 		snprintf(info->status, sizeof(info->status), "stopped");
 	}
-	if (alive || ign.code == 0)
+	if (have)
 		rt_state_free(&rs);
 	char path[PATH_MAX];
 	srv_path(c, name, "alerts.log", path, sizeof(path));
