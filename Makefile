@@ -70,11 +70,22 @@ $(LIB): $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/vsrun: $(VSRUN_OBJS) $(LIB)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(VSRUN_OBJS) $(LIB) $(LIBS_CORE)
+# the VM guest agent: static, no sanitizers (it is the guest's /init), and
+# embedded in both binaries (vm/agent/blob.S)
+AGENT := $(BUILD)/vserver-agent
+AGENT_BLOB := $(BUILD)/vm/agent-blob.o
+$(AGENT): $(wildcard vm/agent/*.c vm/agent/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 $(WARN) -D_GNU_SOURCE -static -o $@ $(filter %.c,$^)
+$(AGENT_BLOB): vm/agent/blob.S $(AGENT)
+	@mkdir -p $(dir $@)
+	$(CC) -c -DAGENT_PATH='"$(AGENT)"' -o $@ $<
 
-$(BUILD)/vserver: $(VSERVER_OBJS) $(LIB)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(VSERVER_OBJS) $(LIB) $(LIBS_ALL)
+$(BUILD)/vsrun: $(VSRUN_OBJS) $(LIB) $(AGENT_BLOB)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(VSRUN_OBJS) $(AGENT_BLOB) $(LIB) $(LIBS_ALL)
+
+$(BUILD)/vserver: $(VSERVER_OBJS) $(LIB) $(AGENT_BLOB)
+	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(VSERVER_OBJS) $(AGENT_BLOB) $(LIB) $(LIBS_ALL)
 
 # A unit test links only its own module and what it depends on, so one
 # module's test builds while another module is broken.

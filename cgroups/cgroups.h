@@ -56,6 +56,11 @@ int cg_kill_all(const struct vs_cgroup *cg, int sig, struct vs_err *err);
 /* Kills what is left, then removes the cgroup everywhere. Missing is fine. */
 int cg_destroy(const struct vs_cgroup *cg, struct vs_err *err);
 
+/* Every directory the cgroup lives in (one on v2; one per hierarchy on v1,
+ * with a hybrid host's controller-less cgroup2), NULL-terminated, to free
+ * with vs_strv_free. For a process that joins by writing cgroup.procs. */
+int cg_dir_list(const struct vs_cgroup *cg, char ***dirs, struct vs_err *err);
+
 /* True if the cgroup exists. */
 bool cg_exists(const struct vs_cgroup *cg);
 

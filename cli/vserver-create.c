@@ -11,6 +11,7 @@ static const char *usage_create =
 	"       [--ip auto|ADDR] [--publish [hostip:]8080:80[/udp]] [--bandwidth 100mbit]\n"
 	"       [--bandwidth-in R] [--bandwidth-out R] [--hostname H] [--env K=V]\n"
 	"       [--init | -- CMD...] [--autostart] [--restart no|on-failure|always]\n"
+	"       [--vm [--kernel PATH | --disk-image FILE] [--vcpus N]]\n"
 	"  The image defaults to the embedded busybox image \"default\".";
 
 void vs_fmt_size(char *buf, size_t len, uint64_t v)
@@ -64,6 +65,10 @@ int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create)
 		{ "autostart", no_argument, NULL, 'A' },
 		{ "no-autostart", no_argument, NULL, 'N' },
 		{ "restart", required_argument, NULL, 'r' },
+		{ "vm", no_argument, NULL, 'V' },
+		{ "kernel", required_argument, NULL, 'K' },
+		{ "disk-image", required_argument, NULL, 'G' },
+		{ "vcpus", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -75,7 +80,7 @@ int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create)
 		for (size_t k = 0; opts[k].name; k++)
 			if (opts[k].val == c)
 				name = opts[k].name;
-		if (!create && strchr("iDnaPHeIr", c) && c != 'r') {
+		if (!create && strchr("iDnaPHeIrVKGC", c) && c != 'r') {
 			cli_errorf("set: --%s can only be given at create", name);
 			goto fail;
 		}
@@ -149,6 +154,19 @@ int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create)
 			vs_strv_push(&s->env, optarg);
 			break;
 		case 'I': s->init = true; break;
+		case 'V': s->vm = true; break;
+		case 'K': free(s->vm_kernel); s->vm_kernel = vs_xstrdup(optarg); break;
+		case 'G': free(s->vm_disk_image); s->vm_disk_image = vs_xstrdup(optarg); break;
+		case 'C': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 255) {
+				cli_errorf("--vcpus: expected 1 to 255, got \"%s\"", optarg);
+				goto fail;
+			}
+			s->vm_vcpus = v;
+			break;
+		}
 		case 'A': s->autostart = true; break;
 		case 'N': s->autostart = false; break;
 		case 'r': {
@@ -174,6 +192,10 @@ int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create)
 	if (io_given) {
 		vs_strv_free(s->io_max);
 		s->io_max = io_max;
+	}
+	if (!s->vm && (s->vm_kernel || s->vm_disk_image || s->vm_vcpus)) {
+		cli_errorf("--kernel, --disk-image and --vcpus need --vm");
+		return -1;
 	}
 	if (s->swap && !s->memory) {
 		cli_errorf("--swap needs --memory");
@@ -247,7 +269,9 @@ int vs_cmd_create(int argc, char **argv)
 		ret = cli_error(&err);
 		goto out;
 	}
-	printf("created %s (image %s, address %s)\n", s->name, s->image, s->ip ? s->ip : "none");
+	printf("created %s (%s%s, image %s, address %s)\n", s->name, s->vm ? "vm, kernel " : "container",
+	       s->vm ? (s->vm_kernel ? s->vm_kernel : s->vm_disk_image) : "", s->image,
+	       s->ip ? s->ip : "none");
 	ret = 0;
 out:
 	conf_server_free(s);

@@ -35,9 +35,13 @@ int vs_cmd_exec(int argc, char **argv)
 		vs_strv_free(env);
 		return 2;
 	}
+	/* NAME -- CMD: the separator is optional */
+	int cmd = optind + 1;
+	if (!strcmp(argv[cmd], "--") && cmd + 1 < argc)
+		cmd++;
 	struct vs_err err = { 0 };
 	int status = 0;
-	int r = srv_exec(&g_srv, argv[optind], argv + optind + 1, tty, env, &status, &err);
+	int r = srv_exec(&g_srv, argv[optind], argv + cmd, tty, env, &status, &err);
 	vs_strv_free(env);
 	return r < 0 ? cli_error(&err) : status;
 }

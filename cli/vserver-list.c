@@ -27,6 +27,13 @@ static void print_json(const struct srv_info *i)
 	json_str("image", i->image, true);
 	json_str("net", i->net, true);
 	json_str("ip", i->ip, true);
+	json_str("kind", i->kind, true);
+	json_str("accel", i->accel, true);
+	if (s->vm) {
+		json_str("kernel", s->vm_kernel ? s->vm_kernel : "", true);
+		json_str("diskImage", s->vm_disk_image ? s->vm_disk_image : "", true);
+		printf("\"vcpus\":%llu,", (unsigned long long)(s->vm_vcpus ? s->vm_vcpus : 1));
+	}
 	printf("\"pid\":%d,\"monitor\":%d,\"lastExit\":%d,\"restarts\":%u,", (int)i->pid,
 	       (int)i->monitor, i->last_exit, i->restarts);
 	printf("\"cpus\":%.2f,\"memory\":%llu,\"swap\":%llu,\"disk\":%llu,\"pids\":%llu,"
@@ -81,8 +88,8 @@ int vs_cmd_list(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-16s %-12s %-16s %-16s %-6s %-8s %-8s %s\n", "NAME", "STATUS", "IMAGE", "ADDRESS",
-		       "CPUS", "MEMORY", "DISK", "PID");
+		printf("%-16s %-12s %-9s %-16s %-16s %-6s %-8s %-8s %s\n", "NAME", "STATUS", "KIND",
+		       "IMAGE", "ADDRESS", "CPUS", "MEMORY", "DISK", "PID");
 	bool first = true;
 	for (size_t i = 0; names[i]; i++) {
 		struct srv_info info;
@@ -100,8 +107,11 @@ int vs_cmd_list(int argc, char **argv)
 				vs_fmt_size(mem, sizeof(mem), info.rec->memory);
 			if (info.rec->disk)
 				vs_fmt_size(disk, sizeof(disk), info.rec->disk);
-			printf("%-16s %-12s %-16s %-16s %-6s %-8s %-8s %d\n", info.name, info.status,
-			       info.image, info.ip, cpus, mem, disk, (int)info.pid);
+			char kind[16];
+			snprintf(kind, sizeof(kind), "%s%s%s", info.kind, info.rec->vm ? "/" : "",
+				 info.rec->vm ? info.accel : "");
+			printf("%-16s %-12s %-9s %-16s %-16s %-6s %-8s %-8s %d\n", info.name, info.status,
+			       kind, info.image, info.ip, cpus, mem, disk, (int)info.pid);
 		}
 		first = false;
 		srv_info_free(&info);
@@ -133,6 +143,13 @@ int vs_cmd_info(int argc, char **argv)
 	const struct conf_server *s = i.rec;
 	char buf[32];
 	printf("name:       %s\nstatus:     %s\nimage:      %s\n", i.name, i.status, i.image);
+	printf("kind:       %s\n", i.kind);
+	if (s->vm) {
+		printf("accel:      %s\n", i.accel);
+		printf("boot:       %s %s\n", s->vm_kernel ? "kernel" : "disk image",
+		       s->vm_kernel ? s->vm_kernel : s->vm_disk_image);
+		printf("vcpus:      %llu\n", (unsigned long long)(s->vm_vcpus ? s->vm_vcpus : 1));
+	}
 	printf("network:    %s  address %s\n", i.net, i.ip);
 	if (s->publish)
 		for (size_t k = 0; s->publish[k]; k++)

@@ -59,6 +59,11 @@ static void print_stats(const char *name, const struct srv_stats *st, bool json)
 		if (st->has_psi)
 			printf(",\"pressure\":{\"cpu\":%.2f,\"memory\":%.2f,\"io\":%.2f}", st->psi_cpu,
 			       st->psi_mem, st->psi_io);
+		if (st->vm)
+			printf(",\"vm\":{\"status\":\"%s\",\"vcpus\":%u,\"memory\":%llu,\"balloon\":%llu,"
+			       "\"vmmRss\":%llu}", st->vm_status, st->vcpus,
+			       (unsigned long long)st->vm_memory, (unsigned long long)st->vm_balloon,
+			       (unsigned long long)st->vmm_rss);
 		printf("}\n");
 		return;
 	}
@@ -68,6 +73,14 @@ static void print_stats(const char *name, const struct srv_stats *st, bool json)
 	printf("%-16s %6.1f%% %8s / %-8s %6llu %8s / %-8s %8s / %-8s %s\n", name, st->cpu_percent,
 	       mu, st->mem_limit && st->mem_limit < (1ULL << 60) ? ml : "-",
 	       (unsigned long long)st->pids, ir, iw, nr, nt, psi);
+	if (st->vm) {
+		char gm[16], gb[16], rss[16];
+		vs_fmt_size(gm, sizeof(gm), st->vm_memory);
+		vs_fmt_size(gb, sizeof(gb), st->vm_balloon);
+		vs_fmt_size(rss, sizeof(rss), st->vmm_rss);
+		printf("%-16s vm %s, %u vcpus, guest memory %s (balloon %s), vmm rss %s\n", "",
+		       st->vm_status, st->vcpus, gm, gb, rss);
+	}
 }
 
 int vs_cmd_stats(int argc, char **argv)

@@ -109,3 +109,28 @@ int vs_cmd_boot(int argc, char **argv)
 	printf("started %u autostart server%s\n", n, n == 1 ? "" : "s");
 	return r < 0 ? cli_error(&err) : 0;
 }
+
+static int pause_verb(int argc, char **argv, bool pause)
+{
+	const char *usage = pause ? "pause NAME" : "resume NAME";
+	int r = vs_simple_opts(argc, argv, usage);
+	if (r < 0)
+		return r == -1 ? 0 : 2;
+	if (vs_need_name(argc, optind, usage) < 0)
+		return 2;
+	struct vs_err err = { 0 };
+	if (srv_pause(&g_srv, argv[optind], pause, &err) < 0)
+		return cli_error(&err);
+	printf("%s %s\n", pause ? "paused" : "resumed", argv[optind]);
+	return 0;
+}
+
+int vs_cmd_pause(int argc, char **argv)
+{
+	return pause_verb(argc, argv, true);
+}
+
+int vs_cmd_resume(int argc, char **argv)
+{
+	return pause_verb(argc, argv, false);
+}

@@ -12,6 +12,8 @@ static const struct cli_verb verbs[] = {
 	{ "start", vs_cmd_start, "start a server under its monitor", true },
 	{ "stop", vs_cmd_stop, "stop a server (its init's shutdown signal, then SIGKILL)", false },
 	{ "restart", vs_cmd_restart, "stop and start a server", true },
+	{ "pause", vs_cmd_pause, "freeze a running server (a VM's vCPUs stop)", false },
+	{ "resume", vs_cmd_resume, "thaw a paused server", false },
 	{ "destroy", vs_cmd_destroy, "remove a server and everything it held", false },
 	{ "list", vs_cmd_list, "list servers", false },
 	{ "info", vs_cmd_info, "show one server", false },
@@ -69,6 +71,14 @@ static const struct { const char *verb, *text; } helps[] = {
 	  "      --autostart        start it at `vserver boot`\n"
 	  "      --restart no|on-failure|always  what the monitor does when init exits\n"
 	  "                         (waits 1 s, doubling up to 30 s; default no)\n"
+	  "      --vm               a full virtual machine (QEMU, KVM or else software\n"
+	  "                         emulation, announced): the rootfs becomes its disk,\n"
+	  "                         --memory its RAM (default 256M), --disk its size\n"
+	  "                         (default 1G); see vserver(8) VM SERVERS\n"
+	  "      --kernel PATH      the guest's kernel (default: the newest\n"
+	  "                         /boot/vmlinuz-*-cloud-amd64, else the host's own)\n"
+	  "      --disk-image FILE  boot this raw or qcow2 disk by firmware (q35) instead\n"
+	  "      --vcpus N          virtual CPUs, 1 to 255 (default 1)\n"
 	  "\n"
 	  "Example: vserver create web --memory 512M --cpus 1 --publish 8080:80 -- httpd -f\n" },
 	{ "start",

@@ -323,6 +323,11 @@ struct conf_server {
 	enum conf_restart restart;
 	char **alerts;            /* "memory > 90% for 60s => CMD" */
 	char *created;
+	/* a full VM (vm/): the server's rootfs becomes the guest's disk */
+	bool vm;
+	char *vm_kernel;          /* the guest kernel (microvm); NULL with vm_disk_image */
+	char *vm_disk_image;      /* a bootable raw/qcow2 disk (q35 + firmware) instead */
+	uint64_t vm_vcpus;        /* 0 = 1 */
 };
 
 /* Parses server.json; errors name the path like conf_parse's. */

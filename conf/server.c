@@ -42,6 +42,8 @@ void conf_server_free(struct conf_server *s)
 	vs_strv_free(s->publish);
 	vs_strv_free(s->alerts);
 	free(s->created);
+	free(s->vm_kernel);
+	free(s->vm_disk_image);
 	free(s);
 }
 
@@ -69,6 +71,12 @@ static int parse_fields(struct jctx *c, yajl_val root, struct conf_server *s)
 	STR("net", net, false);
 	STR("ip", ip, false);
 	STR("created", created, false);
+	STR("vmKernel", vm_kernel, false);
+	STR("vmDiskImage", vm_disk_image, false);
+	U64("vmVcpus", vm_vcpus);
+	p = JKEY(&r, "vm");
+	if ((q = j_bool(c, &p, j_get(root, "vm"), &s->vm)) < 0)
+		return q;
 	STRV("cmd", cmd);
 	STRV("env", env);
 	STRV("ioMax", io_max);
@@ -206,6 +214,13 @@ char *conf_server_json(const struct conf_server *s)
 	yajl_gen_bool(g, s->autostart);
 	gen_kv_str(g, "restart", conf_restart_name(s->restart));
 	gen_strv(g, "alerts", s->alerts);
+	if (s->vm) {
+		GS(g, "vm");
+		yajl_gen_bool(g, true);
+		gen_kv_str(g, "vmKernel", s->vm_kernel);
+		gen_kv_str(g, "vmDiskImage", s->vm_disk_image);
+		gen_kv_u64(g, "vmVcpus", s->vm_vcpus);
+	}
 	yajl_gen_map_close(g);
 	return conf_gen_take(g, true);
 }

@@ -79,6 +79,9 @@ int link_bridge_ensure(struct nl_sock *sk, const struct ipam_net *n, struct vs_e
 int link_del(struct nl_sock *sk, const char *name, struct vs_err *err); /* missing = 0 */
 int link_veth_add(struct nl_sock *sk, const struct ipam_net *n, const char *server,
 		  int netns_fd, const char *peer_name, struct vs_err *err);
+/* tap.c: a tap named like a veth's host end, on the bridge, up; its fd */
+int link_tap_add(struct nl_sock *sk, const struct ipam_net *n, const char *server,
+		 struct vs_err *err);
 int link_isolate(struct nl_sock *sk, const char *ifname, bool on, struct vs_err *err);
 /* inside the server: lo up, eth0 addresses, up, default routes */
 int link_configure_peer(struct nl_sock *sk, const char *ifname,

@@ -305,8 +305,9 @@ int netns_server_start(const struct netns_server *s, struct netns_info *info,
 		return vs_failx(err, EINVAL, "netns: interface name \"%s\": invalid", ifname);
 	if ((r = ports_of(s, &ports, err)) < 0)
 		return r;
-	_cleanup_close_ int nsfd = open_netns(s, err);
-	if (nsfd < 0)
+	_cleanup_close_ int nsfd = s->tap_fd ? -1 : open_netns(s, err);
+	_cleanup_close_ int tapfd = -1;
+	if (!s->tap_fd && nsfd < 0)
 		return nsfd;
 	_cleanup_close_ int lock = ipam_lock(dir, net, false, err);
 	if (lock < 0)
@@ -323,12 +324,14 @@ int netns_server_start(const struct netns_server *s, struct netns_info *info,
 		return r;
 	if (!link_index(sk, n.bridge) && (r = net_ensure(sk, &n, err)) < 0)
 		return r;
-	if ((r = link_veth_add(sk, &n, s->name, nsfd, ifname, err)) < 0)
+	if (s->tap_fd && (r = tapfd = link_tap_add(sk, &n, s->name, err)) < 0)
+		return r;
+	if (!s->tap_fd && (r = link_veth_add(sk, &n, s->name, nsfd, ifname, err)) < 0)
 		return r;
 	if (n.isolate && (r = link_isolate(sk, inf.host_if, true, err)) < 0)
 		goto out_del_veth;
-	if ((r = link_sock(&ssk, nsfd, err)) < 0 ||
-	    (r = link_configure_peer(ssk, ifname, &inf, err)) < 0)
+	if (!s->tap_fd && ((r = link_sock(&ssk, nsfd, err)) < 0 ||
+			   (r = link_configure_peer(ssk, ifname, &inf, err)) < 0))
 		goto out_del_veth;
 	if ((s->rate_in || s->rate_out) &&
 	    (r = tc_set(sk, inf.host_if, inf.ifb, s->rate_in, s->rate_out, err)) < 0)
@@ -347,13 +350,15 @@ int netns_server_start(const struct netns_server *s, struct netns_info *info,
 		goto out_nat;
 	if (info)
 		*info = inf;
+	if (s->tap_fd)
+		*s->tap_fd = TAKE_FD(tapfd);
 	return 0;
 out_nat:
 	nat_server_del(s->name, ports, s->n_ports, NULL);
 out_tc:
 	tc_clear(sk, inf.host_if, inf.ifb, NULL);
 out_del_veth:
-	link_del(sk, inf.host_if, NULL);  /* the peer goes with it */
+	link_del(sk, inf.host_if, NULL);  /* the peer goes with it; a tap goes with tapfd */
 	return r;
 }
 

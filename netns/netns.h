@@ -77,6 +77,11 @@ struct netns_server {
 	uint64_t rate_out;       /* bits/s from the server, 0 = no cap */
 	const struct netns_port *ports;
 	size_t n_ports;
+	/* A VM server (vm/): non-NULL makes a tap on the bridge instead of a
+	 * veth and stores its fd here (close-on-exec; closing the last copy
+	 * removes the tap). No namespace is entered: the guest configures its
+	 * own eth0 from netns_info (its mac is info.mac). */
+	int *tap_fd;
 };
 
 struct netns_info {

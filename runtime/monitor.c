@@ -5,6 +5,7 @@
  * one monitor's death touches no other server. */
 #include "internal.h"
 #include "server-internal.h"
+#include "server-vm.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -135,6 +136,10 @@ static void undo_start(struct srv_ctx *c, const char *name, const char *net)
 
 static void teardown(struct mon *m)
 {
+	if (m->s->vm) {  /* --- VM servers --- */
+		srv_vm_teardown(m->c, m->s);
+		return;
+	}
 	undo_start(m->c, m->name, m->s->net);
 }
 
@@ -175,6 +180,13 @@ static int net_start(struct mon *m, pid_t pid, struct vs_err *err)
 /* Mount, create, network, start. On failure everything is undone. */
 static int start_once(struct mon *m, pid_t *pid, struct vs_err *err)
 {
+	if (m->s->vm) {  /* --- VM servers: QEMU is the child (server-vm.c) --- */
+		char warn[256] = "";
+		int r = srv_vm_start(m->c, m->s, pid, warn, sizeof(warn), err);
+		if (warn[0])
+			log_line(m, "%s", warn);
+		return r;
+	}
 	char sdir[PATH_MAX];
 	struct vs_store *store = NULL;
 	struct vs_image *img = NULL;
@@ -407,10 +419,15 @@ void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd)
 		int r;
 		struct rt_state rs;
 		struct vs_err ign = { 0 };
-		bool have = first && rt_state(&c->rt, name, &rs, &ign) >= 0;
+		bool have = first && !m.s->vm && rt_state(&c->rt, name, &rs, &ign) >= 0;
 		bool running = have && rs.status == RT_RUNNING;
 		if (running)
 			pid = rs.pid;
+		/* --- VM servers: a VMM left by a killed monitor is adopted --- */
+		if (first && m.s->vm && m.st.pid > 0 && rt_pid_alive(m.st.pid, 0)) {
+			running = true;
+			pid = m.st.pid;
+		}
 		if (have)
 			rt_state_free(&rs);
 		if (running) {
@@ -444,6 +461,8 @@ void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd)
 			}
 			int status = watch(&m, pid);
 			m.st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			if (m.s->vm)  /* --- VM servers: the status the agent printed --- */
+				m.st.exit_code = srv_vm_exit_code(c, name, m.st.exit_code);
 			rt_now_rfc3339(m.st.stopped, sizeof(m.st.stopped));
 			log_line(&m, "exited with status %d", m.st.exit_code);
 			teardown(&m);
@@ -490,6 +509,7 @@ int srv_start(struct srv_ctx *c, const char *name, struct vs_err *err)
 	srv_status_read(c, name, &st);
 	if (srv_monitor_alive(&st))
 		return vs_failx(err, EBUSY, "server \"%s\" is already running", name);
+	srv_vm_warn(c, name);  /* --- VM servers: software emulation is announced --- */
 	char flag[PATH_MAX];
 	snprintf(flag, sizeof(flag), "%s/%s.stop", c->run, name);
 	unlink(flag);
@@ -604,6 +624,8 @@ int srv_stop(struct srv_ctx *c, const char *name, int timeout_s, struct vs_err *
 		return lock;
 	struct srv_status st;
 	srv_status_read(c, name, &st);
+	if (srv_is_vm(c, name))  /* --- VM servers: the ACPI power button --- */
+		return srv_vm_stop(c, name, &st, timeout_s, err);
 	if (!srv_monitor_alive(&st))
 		return stop_unmonitored(c, name, &st, timeout_s, err);
 	char flag[PATH_MAX];

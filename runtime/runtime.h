@@ -118,6 +118,8 @@ struct srv_info {
 	unsigned restarts;
 	struct conf_server *rec;  /* owned */
 	char alerts_log[2048];    /* the last alert lines fired */
+	char kind[8];             /* "container" or "vm" */
+	char accel[8];            /* vm: "kvm", "tcg", or "-" before the first start */
 };
 
 struct srv_stats {
@@ -126,6 +128,13 @@ struct srv_stats {
 	uint64_t io_read, io_write, net_rx, net_tx;
 	bool has_psi;
 	double psi_cpu, psi_mem, psi_io;
+	/* VM servers: mem_* and cpu are the VMM process's (its cgroup) */
+	bool vm;
+	char vm_status[32];       /* QMP query-status: running, paused, ... */
+	unsigned vcpus;
+	uint64_t vm_memory;       /* the guest's RAM at boot */
+	uint64_t vm_balloon;      /* what the balloon leaves the guest (0 = unknown) */
+	uint64_t vmm_rss;         /* the VMM's resident memory */
 };
 
 int srv_ctx_init(struct srv_ctx *c, struct vs_err *err);
@@ -144,6 +153,9 @@ int srv_set(struct srv_ctx *c, const char *name, const struct conf_server *chang
 	    struct vs_err *err);
 int srv_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct srv_stats *st,
 	      struct vs_err *err);
+/* Freezes (pause) or thaws a running server: the cgroup freezer for a
+ * container, the VMM's vCPUs (QMP stop/cont) for a VM. */
+int srv_pause(struct srv_ctx *c, const char *name, bool pause, struct vs_err *err);
 /* Starts every autostart server that is not running; *started counts them. */
 int srv_boot(struct srv_ctx *c, unsigned *started, struct vs_err *err);
 /* <lib>/servers/<name>/<file> */

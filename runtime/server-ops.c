@@ -2,6 +2,7 @@
  * import of named servers. */
 #include "internal.h"
 #include "server-internal.h"
+#include "server-vm.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -31,11 +32,15 @@ int srv_info(struct srv_ctx *c, const char *name, struct srv_info *info, struct 
 	snprintf(info->stopped, sizeof(info->stopped), "%s", st.stopped);
 	info->last_exit = st.exit_code;
 	info->restarts = st.restarts;
+	snprintf(info->kind, sizeof(info->kind), "container");
+	snprintf(info->accel, sizeof(info->accel), "-");
 	struct rt_state rs;
 	struct vs_err ign = { 0 };
-	bool have = rt_state(&c->rt, name, &rs, &ign) >= 0;
+	bool have = !info->rec->vm && rt_state(&c->rt, name, &rs, &ign) >= 0;
 	bool alive = have && rs.status != RT_STOPPED;
-	if (srv_monitor_alive(&st)) {
+	if (info->rec->vm) {  /* --- VM servers --- */
+		srv_vm_info(c, name, &st, info);
+	} else if (srv_monitor_alive(&st)) {
 		info->monitor = st.monitor;
 		snprintf(info->status, sizeof(info->status), "%s",
 			 alive && rs.status == RT_PAUSED ? "paused" : st.state);
@@ -112,6 +117,8 @@ int srv_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct sr
 	/* the previous sample of this process, for cpu % without sleeping */
 	static char last_name[256];
 	static uint64_t last_cpu, last_t;
+	if (srv_is_vm(c, name))  /* --- VM servers --- */
+		return srv_vm_stats(c, name, sample_ms, out, err);
 	struct vs_cgroup cg;
 	pid_t pid = 0;
 	int r = running_cgroup(c, name, &cg, &pid, err);
@@ -155,6 +162,8 @@ int srv_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct sr
 int srv_exec(struct srv_ctx *c, const char *name, char **argv, bool tty, char **env,
 	     int *exit_status, struct vs_err *err)
 {
+	if (srv_is_vm(c, name))  /* --- VM servers: through the guest agent --- */
+		return srv_vm_exec(c, name, argv, env, exit_status, err);
 	__attribute__((cleanup(conf_free_p))) struct conf_config *cfg = NULL;
 	int r = rt_container_config(&c->rt, name, &cfg, err);
 	if (r == -ENOENT)
@@ -186,7 +195,10 @@ int srv_set(struct srv_ctx *c, const char *name, const struct conf_server *chang
 		return r;
 	struct vs_cgroup cg;
 	struct vs_err nr = { 0 };
-	bool running = running_cgroup(c, name, &cg, NULL, &nr) >= 0;
+	/* --- VM servers: CPU in the VMM's cgroup, memory by the balloon --- */
+	bool running = !changed->vm && running_cgroup(c, name, &cg, NULL, &nr) >= 0;
+	if (changed->vm)
+		r = srv_vm_set(c, name, changed, err);
 	if (running) {
 		r = cg_update(&cg, &res, err);
 		if (r >= 0 && strcmp(changed->net ? changed->net : "", "none"))
@@ -412,4 +424,17 @@ int srv_import(struct srv_ctx *c, const char *file, const char *name, struct vs_
 	r = adopt_record(c, s, name ? name : s->name, import_disk, &a, err);
 	conf_server_free(s);
 	return r;
+}
+
+int srv_pause(struct srv_ctx *c, const char *name, bool pause, struct vs_err *err)
+{
+	int r = srv_check_name(name, err);
+	if (r < 0)
+		return r;
+	if (srv_is_vm(c, name))
+		return srv_vm_pause(c, name, pause, err);
+	struct vs_cgroup cg;
+	if ((r = running_cgroup(c, name, &cg, NULL, err)) < 0)
+		return r;
+	return pause ? rt_pause(&c->rt, name, err) : rt_resume(&c->rt, name, err);
 }

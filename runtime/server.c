@@ -2,6 +2,7 @@
  * stop, and the monitor that runs a server, are in monitor.c. */
 #include "internal.h"
 #include "server-internal.h"
+#include "server-vm.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -250,6 +251,9 @@ int srv_create(struct srv_ctx *c, struct conf_server *s, struct vs_err *err)
 	r = srv_probe_limits(s, err);
 	if (r < 0)
 		goto out;
+	/* --- VM servers: the kernel or disk image is checked first --- */
+	if ((r = srv_vm_check(s, err)) < 0)
+		goto out;
 	srv_path(c, s->name, NULL, dir, sizeof(dir));
 	if (mkdir(dir, 0700) < 0) {
 		r = errno == EEXIST ? vs_failx(err, EEXIST, "server \"%s\" already exists", s->name)
@@ -263,7 +267,7 @@ int srv_create(struct srv_ctx *c, struct conf_server *s, struct vs_err *err)
 		r = vs_fail(err, errno, "vserver: mkdir %s", path);
 		goto out_rm;
 	}
-	r = vs_disk_create(dir, s->disk, err);
+	r = vs_disk_create(dir, s->vm ? 0 : s->disk, err);  /* a VM's --disk sizes its disk */
 	if (r < 0)
 		goto out_rm;
 	struct netns_info info;
@@ -280,6 +284,8 @@ int srv_create(struct srv_ctx *c, struct conf_server *s, struct vs_err *err)
 		s->created = vs_xstrdup(now);
 	}
 	r = srv_write_config(c, s, img, err);
+	if (r >= 0 && s->vm)  /* --- VM servers: the rootfs becomes the guest's disk --- */
+		r = srv_vm_create_disk(c, s, store, img, err);
 	if (r >= 0)
 		r = srv_save(c, s, err);
 	if (r >= 0)
@@ -320,6 +326,11 @@ int srv_destroy(struct srv_ctx *c, const char *name, bool force, struct vs_err *
 	}
 	struct vs_err ign = { 0 };
 	rt_delete(&c->rt, name, true, &ign);
+	if (s && s->vm) {  /* --- VM servers: cgroup, sockets, tap --- */
+		if (!s->net)
+			s->net = vs_xstrdup(NETNS_DEFAULT_NET);
+		srv_vm_teardown(c, s);
+	}
 	char netdir[PATH_MAX];
 	srv_net_dir(c, netdir, sizeof(netdir));
 	const char *net = s && s->net ? s->net : NETNS_DEFAULT_NET;

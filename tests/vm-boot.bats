@@ -26,7 +26,7 @@ setup_file() {
 	make -s -C "$ROOT_DIR" $objs >&2
 	DRIVER=$BATS_FILE_TMPDIR/vm-driver
 	(cd "$ROOT_DIR" && cc -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
-		-o "$DRIVER" tests/vm-driver.c $objs -lyajl)
+		-o "$DRIVER" tests/vm-driver.c $objs -lyajl -larchive)
 
 	# the guest's initramfs: busybox, the modules for virtio-mmio, virtio-blk
 	# and the ACPI power button, and an /init (below)

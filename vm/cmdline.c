@@ -77,7 +77,9 @@ static int check_spec(const struct vm_spec *s, struct vs_err *err)
 		return vs_failx(err, EINVAL, "vm: a kernel command line needs a kernel");
 	if (s->firmware && s->kernel)
 		return vs_failx(err, EINVAL, "vm: firmware is for disk-booted guests, not with a kernel");
-	if (s->mac && !s->tap_ifname)
+	if (s->tap_fd > 0 && s->tap_ifname)
+		return vs_failx(err, EINVAL, "vm: a tap is given by name or by fd, not both");
+	if (s->mac && !s->tap_ifname && s->tap_fd <= 0)
 		return vs_failx(err, EINVAL, "vm: a mac address needs a tap device");
 	if (s->mac && !valid_mac(s->mac))
 		return vs_failx(err, EINVAL, "vm: mac address %s: expected a unicast xx:xx:xx:xx:xx:xx",
@@ -164,8 +166,20 @@ int vm_build_cmdline(const struct vm_spec *s, char ***argv, struct vs_err *err)
 		else
 			pushf(&v, "-device", "virtio-blk-%s,drive=disk0,bootindex=0", bus);
 	}
-	if (s->tap_ifname) {
-		pushf(&v, "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no", s->tap_ifname);
+	if (s->agent_socket) {
+		_cleanup_free_ char *p = qemu_escape(s->agent_socket);
+		pushf(&v, "-chardev", "socket,id=agent0,path=%s,server=on,wait=off", p);
+		pushf(&v, "-device", "virtio-serial-%s,id=vser0", bus);
+		push2(&v, "-device", "virtserialport,bus=vser0.0,chardev=agent0,name=vserver.agent");
+	}
+	if (s->balloon)
+		pushf(&v, "-device", "virtio-balloon-%s", bus);
+	if (s->tap_ifname || s->tap_fd > 0) {
+		if (s->tap_fd > 0)
+			pushf(&v, "-netdev", "tap,id=net0,fd=%d", VM_TAP_FD);
+		else
+			pushf(&v, "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no",
+			      s->tap_ifname);
 		if (s->mac)
 			pushf(&v, "-device", "virtio-net-%s,netdev=net0,mac=%s", bus, s->mac);
 		else

@@ -71,6 +71,12 @@ static int child_stdio(const char *log_path, struct vs_err *err)
 int vm_spawn(char *const *argv, const char *log_path, const struct vm_jail *jail,
 	     pid_t *pid_out, struct vs_err *err)
 {
+	return vm_spawn_fd(argv, log_path, jail, -1, pid_out, err);
+}
+
+int vm_spawn_fd(char *const *argv, const char *log_path, const struct vm_jail *jail,
+		int keep_fd, pid_t *pid_out, struct vs_err *err)
+{
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return vs_fail(err, errno, "vm: pipe");
@@ -89,7 +95,12 @@ int vm_spawn(char *const *argv, const char *log_path, const struct vm_jail *jail
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* its own session: a terminal's ^C to the caller is not the VM's */
 		setsid();
-		if ((!jail || child_jail(jail, &ce) >= 0) && child_stdio(log_path, &ce) >= 0) {
+		/* the tap: dup2 leaves the copy open across exec */
+		if (keep_fd >= 0 && keep_fd != VM_TAP_FD && dup2(keep_fd, VM_TAP_FD) < 0)
+			vs_fail(&ce, errno, "vm: pass the tap fd");
+		else if (keep_fd == VM_TAP_FD && fcntl(keep_fd, F_SETFD, 0) < 0)
+			vs_fail(&ce, errno, "vm: pass the tap fd");
+		else if ((!jail || child_jail(jail, &ce) >= 0) && child_stdio(log_path, &ce) >= 0) {
 			execvp(argv[0], argv);
 			vs_fail(&ce, errno, "vm: exec %s", argv[0]);
 		}
@@ -174,6 +185,8 @@ int vm_start(const struct vm_spec *spec, const struct vm_jail *jail, pid_t *pid_
 
 	if (!spec->qmp_socket)
 		return vs_failx(err, EINVAL, "vm: no qmp socket: the vm could not be controlled");
+	/* a tap by name is opened by QEMU: it must see the host's network; a
+	 * tap by fd works from anywhere */
 	if (jail && (jail->unshare_flags & CLONE_NEWNET) && spec->tap_ifname)
 		return vs_failx(err, EINVAL, "vm: tap %s would be out of reach in a new network namespace",
 				spec->tap_ifname);
@@ -182,7 +195,7 @@ int vm_start(const struct vm_spec *spec, const struct vm_jail *jail, pid_t *pid_
 		return r;
 	if (unlink(spec->qmp_socket) < 0 && errno != ENOENT)
 		return vs_fail(err, errno, "vm: remove stale qmp socket %s", spec->qmp_socket);
-	r = vm_spawn(argv, spec->vmm_log, jail, &pid, err);
+	r = vm_spawn_fd(argv, spec->vmm_log, jail, spec->tap_fd > 0 ? spec->tap_fd : -1, &pid, err);
 	if (r < 0)
 		return r;
 
@@ -233,6 +246,15 @@ int vm_pause(const char *qmp, struct vs_err *err)
 {
 	int r = vm_qmp(qmp, "{\"execute\":\"stop\"}", NULL, err);
 	return r < 0 ? vs_wrap(err, "vm: pause") : 0;
+}
+
+int vm_balloon(const char *qmp, uint64_t bytes, struct vs_err *err)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "{\"execute\":\"balloon\",\"arguments\":{\"value\":%llu}}",
+		 (unsigned long long)bytes);
+	int r = vm_qmp(qmp, cmd, NULL, err);
+	return r < 0 ? vs_wrap(err, "vm: balloon") : 0;
 }
 
 int vm_resume(const char *qmp, struct vs_err *err)

@@ -44,6 +44,13 @@ struct vm_spec {
 	const char *qmp_socket;    /* required: the control socket */
 	const char *tap_ifname;    /* optional: a tap device for the bridge */
 	const char *mac;           /* optional with tap: "52:54:00:..." */
+	/* A tap opened by the caller (netns/), passed to QEMU as fd VM_TAP_FD:
+	 * QEMU needs no access to /dev/net/tun nor to the host's network
+	 * namespace, and the tap vanishes when QEMU ends. -1/0 = none. */
+	int tap_fd;
+	const char *agent_socket;  /* optional: the guest agent's virtio-serial
+				    * port "vserver.agent", a unix socket here */
+	bool balloon;              /* a virtio-balloon device (live memory) */
 	bool sandbox;              /* -sandbox on (see vm_qemu_has_sandbox) */
 	/* TCG with a kernel: "tsc_early_khz=N tsc=reliable" goes on the kernel
 	 * command line. microvm has no HPET or PM timer and on a busy host the
@@ -51,6 +58,9 @@ struct vm_spec {
 	 * the rate skips the calibration. 0 = leave the command line alone. */
 	unsigned tsc_khz;
 };
+
+/* the fd number a tap_fd gets in QEMU */
+#define VM_TAP_FD 100
 
 /* --- probe.c: can this host's KVM run guests? --- */
 
@@ -97,6 +107,38 @@ bool vm_qemu_has_sandbox(const char *qemu);
 int vm_disk_from_rootfs(const char *dir, uint64_t size, const char *out_img,
 			struct vs_err *err);
 
+/* --- initramfs.c: the guest's /init and what it needs --- */
+
+struct vm_initramfs {
+	const char *kernel;        /* its modules: /lib/modules/<version from
+				    * its name vmlinuz-<version>> */
+	const char *modules_dir;   /* NULL = as above; a missing dir = none */
+	const void *agent;         /* the static agent binary: becomes /init */
+	size_t agent_len;
+	const void *process;       /* /vs/process: vm_agent_encode_proc() */
+	size_t process_len;
+	bool init;                 /* /vs/init: run the image's /sbin/init */
+	const char *out;           /* the cpio (newc) written here */
+};
+/* Writes the initramfs: /init, /dev/console, /modules/<name>.ko (virtio
+ * mmio, blk, net, console, balloon, the ACPI button and evdev, with their
+ * dependencies first, decompressed) and /modules/order. */
+int vm_initramfs_build(const struct vm_initramfs *spec, struct vs_err *err);
+/* "6.1.0-57-cloud-amd64" from ".../vmlinuz-6.1.0-57-cloud-amd64"; "" if the
+ * name does not say. */
+void vm_kernel_version(const char *kernel, char *buf, size_t len);
+
+/* --- agent-client.c: exec in a guest through its agent --- */
+
+/* The EXEC payload of vm/agent/proto.h (malloc'd). */
+void *vm_agent_encode_proc(char *const *argv, char *const *env, const char *cwd, size_t *len);
+/* Runs argv in the guest behind the agent socket; in_fd (-1 = none) feeds
+ * its stdin, its output goes to out_fd and err_fd. *exit_status gets its
+ * status (128+N: killed by signal N). Waits for the guest as long as it
+ * takes to answer (a guest still booting answers when its agent runs). */
+int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const char *cwd,
+		  int in_fd, int out_fd, int err_fd, int *exit_status, struct vs_err *err);
+
 /* --- qmp.c --- */
 
 /* One QMP command over the unix socket: greeting, qmp_capabilities, the
@@ -126,6 +168,8 @@ int vm_start(const struct vm_spec *spec, const struct vm_jail *jail, pid_t *pid,
 int vm_stop(pid_t pid, const char *qmp, unsigned timeout_ms, struct vs_err *err);
 int vm_pause(const char *qmp, struct vs_err *err);    /* QMP stop */
 int vm_resume(const char *qmp, struct vs_err *err);   /* QMP cont */
+/* The balloon's target: the guest gives back memory above bytes. */
+int vm_balloon(const char *qmp, uint64_t bytes, struct vs_err *err);
 /* query-status: "running", "paused", "shutdown", ... */
 int vm_status(const char *qmp, char *status, size_t len, struct vs_err *err);
 

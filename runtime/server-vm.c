@@ -1,0 +1,445 @@
+/* vserver: VM servers. The same server record, booted as a virtual machine
+ * through vm/ (QEMU microvm with the server's own kernel, or q35 + firmware
+ * for a bootable disk image). What differs from a container:
+ *   create   the rootfs (image layers + the server's layer, plus its /etc
+ *            files) becomes an ext4 disk, vm-disk.img, once: the guest
+ *            writes to it and keeps what it wrote across restarts
+ *   start    (in the monitor) a cgroup with the CPU and IO limits, a tap on
+ *            the network's bridge (netns/), an initramfs with our agent as
+ *            /init, QEMU jailed in the cgroup and new mount/uts/ipc/net
+ *            namespaces; QEMU is the monitor's child as an init would be
+ *   exit     the agent prints the command's status on the console; the
+ *            monitor reads it back from the console log
+ * Memory is the guest's RAM (--memory, default 256M; `set` moves the
+ * balloon), not a cgroup limit: QEMU's own overhead (~200 MiB under TCG)
+ * would not fit in it. See docs/vm.md. */
+#include "internal.h"
+#include "server-internal.h"
+#include "server-vm.h"
+#include "../vm/vm.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+
+/* the agent, linked into the binary by the Makefile (vm/agent/blob.S) */
+extern const unsigned char vs_agent_start[] __attribute__((weak));
+extern const unsigned char vs_agent_end[] __attribute__((weak));
+
+#define VM_DEFAULT_DISK (1ULL << 30)
+#define VM_DEFAULT_MEMORY (256ULL << 20)
+#define VM_START_TIMEOUT_MS 30000
+
+void srv_vm_sock(const struct srv_ctx *c, const char *name, const char *kind, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vm/%s.%s", c->run, name, kind);
+}
+
+static int cmp_ver(const void *a, const void *b)
+{
+	return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the newest /boot/vmlinuz-*-cloud-amd64, else the host's own kernel */
+static char *default_kernel(void)
+{
+	_cleanup_strv_ char **found = NULL;
+	DIR *d = opendir("/boot");
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+		static const char sfx[] = "-cloud-amd64";
+		if (!strncmp(de->d_name, "vmlinuz-", 8) && n > 8 + sizeof(sfx) &&
+		    !strcmp(de->d_name + n - (sizeof(sfx) - 1), sfx))
+			vs_strv_push(&found, de->d_name);
+	}
+	if (d)
+		closedir(d);
+	size_t n = vs_strv_len(found);
+	if (n) {
+		qsort(found, n, sizeof(char *), cmp_ver);
+		return vs_xasprintf("/boot/%s", found[n - 1]);
+	}
+	struct utsname u;
+	if (uname(&u) == 0) {
+		char *k = vs_xasprintf("/boot/vmlinuz-%s", u.release);
+		if (access(k, R_OK) == 0)
+			return k;
+		free(k);
+	}
+	return NULL;
+}
+
+static int check_kernel(const char *path, struct vs_err *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vs_fail(err, errno, "vm: kernel %s", path);
+	char magic[4];
+	if (pread(fd, magic, 4, 0x202) != 4 || memcmp(magic, "HdrS", 4))
+		return vs_failx(err, EINVAL, "vm: kernel %s: not a linux kernel image (no bzImage header)",
+				path);
+	return 0;
+}
+
+/* raw with a boot signature (MBR or protective MBR), or qcow2 */
+static int check_disk_image(const char *path, bool *qcow2, struct vs_err *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return vs_fail(err, errno, "vm: disk image %s", path);
+	struct stat st;
+	unsigned char b[512];
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return vs_failx(err, EINVAL, "vm: disk image %s: not a regular file", path);
+	if (pread(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return vs_failx(err, EINVAL, "vm: disk image %s: too small to boot", path);
+	*qcow2 = !memcmp(b, "QFI\xfb", 4);
+	if (!*qcow2 && !(b[510] == 0x55 && b[511] == 0xaa))
+		return vs_failx(err, EINVAL, "vm: disk image %s: neither qcow2 nor a bootable raw disk "
+				"(no boot signature)", path);
+	return 0;
+}
+
+int srv_vm_check(struct conf_server *s, struct vs_err *err)
+{
+	if (!s->vm)
+		return 0;
+	if (s->vm_kernel && s->vm_disk_image)
+		return vs_failx(err, EINVAL, "vm: --kernel and --disk-image exclude each other");
+	if (s->vm_vcpus > 255)
+		return vs_failx(err, EINVAL, "vm: %llu vcpus: at most 255", (unsigned long long)s->vm_vcpus);
+	if (s->memory && s->memory < (16ULL << 20))
+		return vs_failx(err, EINVAL, "vm: --memory: a guest needs at least 16M");
+	if (s->vm_disk_image) {
+		bool q;
+		char *abs = realpath(s->vm_disk_image, NULL);
+		if (!abs)
+			return vs_fail(err, errno, "vm: disk image %s", s->vm_disk_image);
+		free(s->vm_disk_image);
+		s->vm_disk_image = abs;
+		return check_disk_image(abs, &q, err);
+	}
+	if (!s->vm_kernel && !(s->vm_kernel = default_kernel()))
+		return vs_failx(err, ENOENT, "vm: no kernel: no /boot/vmlinuz-*-cloud-amd64 nor the "
+				"host's /boot/vmlinuz-<release>; give --kernel PATH");
+	char *abs = realpath(s->vm_kernel, NULL);
+	if (!abs)
+		return vs_fail(err, errno, "vm: kernel %s", s->vm_kernel);
+	free(s->vm_kernel);
+	s->vm_kernel = abs;
+	return check_kernel(abs, err);
+}
+
+static int copy_file(const char *src, const char *dst, struct vs_err *err)
+{
+	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return vs_fail(err, errno, "vm: open %s", src);
+	_cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0)
+		return vs_fail(err, errno, "vm: create %s", dst);
+	for (;;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return vs_fail(err, errno, "vm: copy %s to %s", src, dst);
+		if (n == 0)
+			return 0;
+	}
+}
+
+/* the server's /etc files (resolv.conf, hosts, hostname) into its tree */
+static void copy_etc(const char *dir, const char *rootfs)
+{
+	static const char *const files[] = { "resolv.conf", "hosts", "hostname", NULL };
+	for (size_t i = 0; files[i]; i++) {
+		char src[PATH_MAX], dst[PATH_MAX];
+		_cleanup_free_ char *data = NULL;
+		size_t len;
+		snprintf(src, sizeof(src), "%s/etc/%s", dir, files[i]);
+		snprintf(dst, sizeof(dst), "%s/etc/%s", rootfs, files[i]);
+		if (vs_read_file(src, &data, &len) < 0)
+			continue;
+		unlink(dst);  /* a symlink in the image must not be followed */
+		vs_write_file_atomic(dst, data, len, 0644);
+	}
+}
+
+int srv_vm_create_disk(struct srv_ctx *c, const struct conf_server *s, struct vs_store *store,
+		       const struct vs_image *img, struct vs_err *err)
+{
+	char dir[PATH_MAX], disk[PATH_MAX], rootfs[PATH_MAX], etc[PATH_MAX + 8];
+	srv_path(c, s->name, NULL, dir, sizeof(dir));
+	srv_path(c, s->name, VS_VM_DISK, disk, sizeof(disk));
+	/* the accelerator is decided (and software emulation announced) now */
+	char warn[256] = "";
+	enum vm_accel accel;
+	int r = srv_vm_accel(c, s, &accel, warn, sizeof(warn), err);
+	if (r < 0)
+		return r;
+	if (warn[0] && c->warn)
+		c->warn(warn);
+	if (s->vm_disk_image)
+		return copy_file(s->vm_disk_image, disk, err);
+	srv_path(c, s->name, "rootfs", rootfs, sizeof(rootfs));
+	r = vs_disk_mount(store, img, dir, rootfs, err);
+	if (r < 0)
+		return r;
+	snprintf(etc, sizeof(etc), "%s/etc", rootfs);
+	vs_mkdir_p(etc, 0755);
+	copy_etc(dir, rootfs);
+	r = vm_disk_from_rootfs(rootfs, s->disk ? s->disk : VM_DEFAULT_DISK, disk, err);
+	struct vs_err ign = { 0 };
+	vs_disk_umount(dir, rootfs, &ign);
+	if (r < 0)
+		unlink(disk);
+	return r;
+}
+
+static void accel_cache(const struct srv_ctx *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/vm-accel.cache", c->run);
+}
+
+int srv_vm_accel(struct srv_ctx *c, const struct conf_server *s, enum vm_accel *accel,
+		 char *warn, size_t warn_len, struct vs_err *err)
+{
+	char cache[PATH_MAX], path[PATH_MAX];
+	accel_cache(c, cache, sizeof(cache));
+	int r = vm_choose_accel(s->vm_kernel, cache, accel, warn, warn_len, err);
+	if (r < 0)
+		return r;
+	srv_path(c, s->name, "vm.accel", path, sizeof(path));
+	const char *name = *accel == VM_ACCEL_KVM ? "kvm\n" : "tcg\n";
+	vs_write_file_atomic(path, name, 4, 0644);
+	return 0;
+}
+
+/* the server's cgroup: CPU and IO limits only (see the head of this file) */
+int srv_vm_cgroup(const char *name, struct vs_cgroup *cg, struct vs_err *err)
+{
+	int r = cg_detect_mode(&cg->mode, err);
+	if (r < 0)
+		return r;
+	snprintf(cg->path, sizeof(cg->path), "/vsrun-vserver/%s", name);
+	return 0;
+}
+
+int srv_vm_resources(const struct conf_server *s, struct conf_resources *res, struct vs_err *err)
+{
+	struct conf_server t = *s;
+	t.memory = t.swap = t.pids = 0;
+	return conf_server_resources(&t, res, err);
+}
+
+/* the server's process as the agent runs it, from its config.json */
+static int process_blob(struct srv_ctx *c, const char *name, void **blob, size_t *len,
+			struct vs_err *err)
+{
+	char path[PATH_MAX];
+	srv_path(c, name, "config.json", path, sizeof(path));
+	_cleanup_free_ char *json = NULL;
+	size_t n;
+	int r = vs_read_file(path, &json, &n);
+	if (r < 0)
+		return vs_fail(err, -r, "vm: read %s", path);
+	struct conf_config *cfg = NULL;
+	r = conf_parse(json, n, path, &cfg, err);
+	if (r < 0)
+		return r;
+	*blob = vm_agent_encode_proc(cfg->process->args, cfg->process->env, cfg->process->cwd, len);
+	conf_free(cfg);
+	return 0;
+}
+
+static int make_initrd(struct srv_ctx *c, const struct conf_server *s, const char *out,
+		       struct vs_err *err)
+{
+	_cleanup_free_ char *agent_file = NULL;
+	const void *agent = vs_agent_start;
+	size_t agent_len = vs_agent_start ? (size_t)(vs_agent_end - vs_agent_start) : 0;
+	const char *override = getenv("VSERVER_AGENT");
+	if (override && *override) {
+		int r = vs_read_file(override, &agent_file, &agent_len);
+		if (r < 0)
+			return vs_fail(err, -r, "vm: read the agent %s", override);
+		agent = agent_file;
+	}
+	if (!agent_len)
+		return vs_failx(err, ENOENT, "vm: this binary carries no guest agent (set VSERVER_AGENT)");
+	_cleanup_free_ void *proc = NULL;
+	size_t plen = 0;
+	int r = s->init ? 0 : process_blob(c, s->name, &proc, &plen, err);
+	if (r < 0)
+		return r;
+	struct vm_initramfs ir = { .kernel = s->vm_kernel, .agent = agent, .agent_len = agent_len,
+				   .process = proc, .process_len = plen, .init = s->init, .out = out };
+	return vm_initramfs_build(&ir, err);
+}
+
+/* eth0's addresses and the host name, on the kernel command line */
+static char *kernel_append(const struct conf_server *s, const struct netns_info *ni)
+{
+	char *a = vs_xasprintf("console=ttyS0 quiet panic=-1 reboot=t pci=off vs.host=%s",
+			       s->hostname ? s->hostname : s->name);
+	if (ni && ni->ip4[0]) {
+		char *b = vs_xasprintf("%s vs.ip=%s/%d vs.gw=%s", a, ni->ip4, ni->prefix4, ni->gw4);
+		free(a);
+		a = b;
+	}
+	return a;
+}
+
+static int net_up(struct srv_ctx *c, const struct conf_server *s, int *tap,
+		  struct netns_info *ni, struct vs_err *err)
+{
+	if (!strcmp(s->net, "none"))
+		return 0;
+	size_t n = vs_strv_len(s->publish);
+	_cleanup_free_ struct netns_port *ports = vs_xcalloc(n + 1, sizeof(*ports));
+	_cleanup_free_ char (*ips)[64] = vs_xcalloc(n + 1, 64);
+	for (size_t i = 0; i < n; i++) {
+		unsigned hp, p;
+		bool udp;
+		if (conf_parse_publish(s->publish[i], ips[i], &hp, &p, &udp) < 0)
+			return vs_failx(err, EINVAL, "publish \"%s\": expected [hostip:]hostport:port[/udp]",
+					s->publish[i]);
+		ports[i] = (struct netns_port){ .proto = udp ? IPPROTO_UDP : IPPROTO_TCP,
+						.host_ip = ips[i][0] ? ips[i] : NULL,
+						.host_port = (uint16_t)hp, .port = (uint16_t)p };
+	}
+	char netdir[PATH_MAX];
+	srv_net_dir(c, netdir, sizeof(netdir));
+	struct netns_server ns = { .state_dir = netdir, .net = s->net, .name = s->name,
+				   .ip4 = s->ip, .netns_fd = -1, .rate_in = s->bw_in,
+				   .rate_out = s->bw_out, .ports = ports, .n_ports = n, .tap_fd = tap };
+	return netns_server_start(&ns, ni, err);
+}
+
+void srv_vm_teardown(struct srv_ctx *c, const struct conf_server *s)
+{
+	struct vs_err ign = { 0 };
+	char path[PATH_MAX];
+	if (s->net && strcmp(s->net, "none")) {
+		srv_net_dir(c, path, sizeof(path));
+		netns_server_stop(path, s->net, s->name, &ign);
+	}
+	struct vs_cgroup cg;
+	if (srv_vm_cgroup(s->name, &cg, &ign) >= 0)
+		cg_destroy(&cg, &ign);
+	srv_vm_sock(c, s->name, "qmp", path, sizeof(path));
+	unlink(path);
+	srv_vm_sock(c, s->name, "agent", path, sizeof(path));
+	unlink(path);
+	srv_path(c, s->name, "initrd.cpio", path, sizeof(path));
+	unlink(path);
+}
+
+/* runs in: the monitor. QEMU becomes its child, jailed. */
+int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, pid_t *pid, char *warn,
+		 size_t warn_len, struct vs_err *err)
+{
+	char disk[PATH_MAX], qmp[PATH_MAX], agent[PATH_MAX], con[PATH_MAX], vmm[PATH_MAX];
+	char initrd[PATH_MAX], rundir[PATH_MAX];
+	_cleanup_free_ char *append = NULL;
+	_cleanup_close_ int tap = -1;
+	enum vm_accel accel;
+	int r = srv_vm_accel(c, s, &accel, warn, warn_len, err);
+	if (r < 0)
+		return r;
+	snprintf(rundir, sizeof(rundir), "%s/vm", c->run);
+	vs_mkdir_p(rundir, 0700);
+	srv_path(c, s->name, VS_VM_DISK, disk, sizeof(disk));
+	srv_path(c, s->name, "console.log", con, sizeof(con));
+	srv_path(c, s->name, "vmm.log", vmm, sizeof(vmm));
+	srv_path(c, s->name, "initrd.cpio", initrd, sizeof(initrd));
+	srv_vm_sock(c, s->name, "qmp", qmp, sizeof(qmp));
+	srv_vm_sock(c, s->name, "agent", agent, sizeof(agent));
+	bool qcow2 = false;
+	struct vs_err ign = { 0 };
+	if (s->vm_disk_image)
+		check_disk_image(disk, &qcow2, &ign);
+	else if ((r = make_initrd(c, s, initrd, err)) < 0)
+		return r;
+
+	struct vs_cgroup cg;
+	struct conf_resources res;
+	_cleanup_strv_ char **dirs = NULL;
+	if ((r = srv_vm_cgroup(s->name, &cg, err)) < 0 || (r = srv_vm_resources(s, &res, err)) < 0)
+		return r;
+	cg_destroy(&cg, &ign);  /* a stale one of a killed monitor */
+	r = cg_create(&cg, &res, err);
+	conf_resources_free(&res);
+	if (r < 0)
+		return r;
+	if ((r = cg_dir_list(&cg, &dirs, err)) < 0)
+		goto out_cg;
+	struct netns_info ni = { 0 };
+	if ((r = net_up(c, s, &tap, &ni, err)) < 0)
+		goto out_cg;
+	append = s->vm_disk_image ? NULL : kernel_append(s, &ni);
+	struct vm_spec spec = {
+		.name = s->name, .kernel = s->vm_disk_image ? NULL : s->vm_kernel,
+		.initrd = s->vm_disk_image ? NULL : initrd, .append = append,
+		.disk = disk, .disk_format = qcow2 ? VM_DISK_QCOW2 : VM_DISK_RAW,
+		.vcpus = (unsigned)s->vm_vcpus,
+		.memory_mb = (unsigned)((s->memory ? s->memory : VM_DEFAULT_MEMORY) >> 20),
+		.accel = accel, .console_log = con, .vmm_log = vmm, .qmp_socket = qmp,
+		.tap_fd = tap, .mac = tap >= 0 ? ni.mac : NULL, .agent_socket = agent,
+		.balloon = true, .sandbox = vm_qemu_has_sandbox(NULL),
+		.tsc_khz = accel == VM_ACCEL_TCG ? vm_host_tsc_khz() : 0,
+	};
+	struct vm_jail jail = { .cgroup_dirs = (const char *const *)dirs,
+				.unshare_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET };
+	unlink(agent);
+	r = vm_start(&spec, &jail, pid, VM_START_TIMEOUT_MS, err);
+	if (r >= 0)
+		return 0;  /* the tap's fd closes here; QEMU holds its own */
+	if (tap >= 0) {
+		char netdir[PATH_MAX];
+		srv_net_dir(c, netdir, sizeof(netdir));
+		netns_server_stop(netdir, s->net, s->name, &ign);
+	}
+out_cg:
+	cg_destroy(&cg, &ign);
+	return r;
+}
+
+/* The status the agent printed on the console after the monitor's last
+ * "started" line; the VMM's own status when there is none (a guest that
+ * crashed, or a killed QEMU). */
+int srv_vm_exit_code(struct srv_ctx *c, const char *name, int vmm_code)
+{
+	char path[PATH_MAX];
+	srv_path(c, name, "console.log", path, sizeof(path));
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return vmm_code;
+	off_t off = st.st_size > 65536 ? st.st_size - 65536 : 0;
+	char buf[65537];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, off);
+	if (n <= 0)
+		return vmm_code;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = ' ';
+	char *start = NULL, *p = buf;
+	while ((p = strstr(p, "] started (pid ")))
+		start = p++;
+	char *mark = NULL;
+	p = start ? start : buf;
+	while ((p = strstr(p, AGENT_EXIT_MARK_TEXT)))
+		mark = p++;
+	if (!mark)
+		return vmm_code;
+	return atoi(mark + strlen(AGENT_EXIT_MARK_TEXT));
+}

@@ -1,0 +1,60 @@
+/* The guest agent's protocol, shared by the agent (vm/agent/, linked
+ * statically into the guest's initramfs) and the host's client
+ * (vm/agent-client.c). Includes nothing of ours.
+ *
+ * One byte stream over a virtio-serial port ("vserver.agent" in the guest,
+ * a unix socket on the host), cut into frames:
+ *     u8 type, u8 pad[3], u32 len (little endian), len bytes of payload
+ * A connection carries one exec:
+ *   host -> guest  EXEC   u32 argc, u32 envc, then argc args, envc "K=V"
+ *                         and the cwd, each NUL-terminated
+ *                  STDIN  bytes for the process's stdin
+ *                  EOF    its stdin is closed
+ *                  SIGNAL u32 signal number, to the process group
+ *   guest -> host  STDOUT, STDERR  bytes
+ *                  EXIT   i32 exit status (128+N when killed by signal N);
+ *                         always last
+ * The host disconnecting ends the exec (the guest kills what is left). */
+#ifndef VS_AGENT_PROTO_H
+#define VS_AGENT_PROTO_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define AGENT_PORT_NAME "vserver.agent"
+#define AGENT_MAX_PAYLOAD (64u * 1024)
+
+enum agent_type {
+	AGENT_EXEC = 'X',
+	AGENT_STDIN = 'I',
+	AGENT_EOF = 'E',
+	AGENT_SIGNAL = 'K',
+	AGENT_STDOUT = 'O',
+	AGENT_STDERR = 'R',
+	AGENT_EXIT = 'Z',
+};
+
+struct agent_hdr {
+	uint8_t type;
+	uint8_t pad[3];
+	uint32_t len;
+};
+
+/* The line the agent prints on the console (after "vserver-agent: ") when the server's command ends,
+ * which the host's monitor reads back as the server's exit status. */
+#define AGENT_EXIT_MARK "workload exited with status "
+
+static inline void agent_put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static inline uint32_t agent_get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#endif
