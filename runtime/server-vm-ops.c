@@ -145,6 +145,12 @@ int srv_vm_exec(struct srv_ctx *c, const char *name, char **argv, char **env, in
 	int r = need_running(c, name, &st, err);
 	if (r < 0)
 		return r;
+	struct conf_server *s = NULL;
+	bool own_os = srv_load(c, name, &s, NULL) >= 0 && s->vm_disk_image;
+	conf_server_free(s);
+	if (own_os)
+		return vs_failx(err, EOPNOTSUPP, "exec in \"%s\": it boots its own disk image, which "
+				"runs no vserver agent", name);
 	char path[PATH_MAX], sock[PATH_MAX];
 	srv_path(c, name, "config.json", path, sizeof(path));
 	_cleanup_free_ char *json = NULL;
