@@ -94,7 +94,18 @@ static const struct { const char *verb, *text; } helps[] = {
 	  "Ask the server's init to shut down (SIGTERM, or SIGRTMIN+3 with --init), wait\n"
 	  "up to S seconds (default 10, at most 3600), then SIGKILL what is left. With\n"
 	  "--timeout 0 it is killed at once. A stop also ends a restart loop, and stops\n"
-	  "an unmonitored server. Stopping a server that does not run is an error.\n" },
+	  "an unmonitored server. Stopping a server that does not run is an error.\n"
+	  "A VM server gets the ACPI power button instead: its agent sends SIGTERM to the\n"
+	  "command and powers the guest off; QEMU is killed after S seconds.\n" },
+	{ "pause",
+	  "usage: vserver pause NAME\n"
+	  "\n"
+	  "Freeze a running server: the cgroup freezer for a container, the vCPUs (QMP\n"
+	  "stop) for a VM. Its status is paused until `vserver resume`.\n" },
+	{ "resume",
+	  "usage: vserver resume NAME\n"
+	  "\n"
+	  "Thaw a server frozen by `vserver pause`.\n" },
 	{ "restart",
 	  "usage: vserver restart [-t|--timeout S] NAME\n"
 	  "\n"
