@@ -280,10 +280,18 @@ int srv_snapshot(struct srv_ctx *c, const char *name, const char *snap, bool res
 	srv_path(c, name, NULL, dir, sizeof(dir));
 	snprintf(sdir, sizeof(sdir), "%s/snapshots/%s/%s", c->lib, name, snap);
 	struct stat st;
+	/* --- VM servers: the guest's disk goes with the snapshot --- */
+	char vdisk[PATH_MAX], sdisk[PATH_MAX + 400];
+	srv_path(c, name, VS_VM_DISK, vdisk, sizeof(vdisk));
+	snprintf(sdisk, sizeof(sdisk), "%s/" VS_VM_DISK, sdir);
+	bool vm = access(vdisk, F_OK) == 0;
 	if (restore) {
 		if (stat(sdir, &st) < 0)
 			return vs_failx(err, ENOENT, "snapshot \"%s\" of \"%s\" does not exist", snap, name);
-		return vs_disk_restore(dir, sdir, err);
+		r = vs_disk_restore(dir, sdir, err);
+		if (r >= 0 && vm && access(sdisk, F_OK) == 0)
+			r = srv_vm_copy_disk(sdisk, vdisk, err);
+		return r;
 	}
 	if (stat(sdir, &st) == 0)
 		return vs_failx(err, EEXIST, "snapshot \"%s\" of \"%s\" already exists", snap, name);
@@ -291,6 +299,8 @@ int srv_snapshot(struct srv_ctx *c, const char *name, const char *snap, bool res
 	if (r < 0)
 		return vs_fail(err, -r, "vserver: mkdir %s", sdir);
 	r = vs_disk_snapshot(dir, sdir, err);
+	if (r >= 0 && vm)
+		r = srv_vm_copy_disk(vdisk, sdisk, err);
 	if (r < 0)
 		vs_rm_rf(sdir);
 	return r;
@@ -336,7 +346,14 @@ struct clone_arg { const char *src_dir; uint64_t quota; };
 static int clone_disk(const char *dir, void *arg, struct vs_err *err)
 {
 	const struct clone_arg *a = arg;
-	return vs_disk_clone(a->src_dir, dir, a->quota, err);
+	int r = vs_disk_clone(a->src_dir, dir, a->quota, err);
+	/* --- VM servers: the guest's disk is the server's state --- */
+	char src[PATH_MAX], dst[PATH_MAX];
+	snprintf(src, sizeof(src), "%s/" VS_VM_DISK, a->src_dir);
+	snprintf(dst, sizeof(dst), "%s/" VS_VM_DISK, dir);
+	if (r >= 0 && access(src, F_OK) == 0)
+		r = srv_vm_copy_disk(src, dst, err);
+	return r;
 }
 
 int srv_clone(struct srv_ctx *c, const char *src, const char *dst, struct vs_err *err)
@@ -352,7 +369,7 @@ int srv_clone(struct srv_ctx *c, const char *src, const char *dst, struct vs_err
 	}
 	char sdir[PATH_MAX];
 	srv_path(c, src, NULL, sdir, sizeof(sdir));
-	struct clone_arg a = { sdir, s->disk };
+	struct clone_arg a = { sdir, s->vm ? 0 : s->disk };  /* a VM's disk is copied whole */
 	r = adopt_record(c, s, dst, clone_disk, &a, err);
 	conf_server_free(s);
 	return r;

@@ -136,23 +136,47 @@ int srv_vm_check(struct conf_server *s, struct vs_err *err)
 	return check_kernel(abs, err);
 }
 
-static int copy_file(const char *src, const char *dst, struct vs_err *err)
+/* A copy that keeps the holes of a sparse disk (SEEK_DATA/SEEK_HOLE), through
+ * a temporary file renamed into place. */
+int srv_vm_copy_disk(const char *src, const char *dst, struct vs_err *err)
 {
 	_cleanup_close_ int in = open(src, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return vs_fail(err, errno, "vm: open %s", src);
-	_cleanup_close_ int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	struct stat st;
+	if (fstat(in, &st) < 0)
+		return vs_fail(err, errno, "vm: stat %s", src);
+	_cleanup_free_ char *tmp = vs_xasprintf("%s.tmp", dst);
+	_cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (out < 0)
-		return vs_fail(err, errno, "vm: create %s", dst);
-	for (;;) {
-		ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return vs_fail(err, errno, "vm: copy %s to %s", src, dst);
-		if (n == 0)
-			return 0;
+		return vs_fail(err, errno, "vm: create %s", tmp);
+	int r = 0;
+	if (ftruncate(out, st.st_size) < 0)
+		r = vs_fail(err, errno, "vm: size %s", tmp);
+	for (off_t pos = 0; r >= 0 && pos < st.st_size;) {
+		off_t data = lseek(in, pos, SEEK_DATA);
+		if (data < 0)
+			break;  /* ENXIO: only a hole is left */
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0)
+			hole = st.st_size;
+		loff_t io = data, oo = data;
+		while (r >= 0 && io < hole) {
+			ssize_t n = copy_file_range(in, &io, out, &oo, (size_t)(hole - io), 0);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				r = vs_fail(err, n < 0 ? errno : EIO, "vm: copy %s to %s", src, tmp);
+		}
+		pos = hole;
 	}
+	if (r >= 0 && fsync(out) < 0)
+		r = vs_fail(err, errno, "vm: sync %s", tmp);
+	if (r >= 0 && rename(tmp, dst) < 0)
+		r = vs_fail(err, errno, "vm: rename %s", tmp);
+	if (r < 0)
+		unlink(tmp);
+	return r;
 }
 
 /* the server's /etc files (resolv.conf, hosts, hostname) into its tree */
@@ -187,7 +211,7 @@ int srv_vm_create_disk(struct srv_ctx *c, const struct conf_server *s, struct vs
 	if (warn[0] && c->warn)
 		c->warn(warn);
 	if (s->vm_disk_image)
-		return copy_file(s->vm_disk_image, disk, err);
+		return srv_vm_copy_disk(s->vm_disk_image, disk, err);
 	srv_path(c, s->name, "rootfs", rootfs, sizeof(rootfs));
 	r = vs_disk_mount(store, img, dir, rootfs, err);
 	if (r < 0)

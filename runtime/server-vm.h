@@ -14,6 +14,8 @@
 /* create: resolves the kernel (default: the newest cloud kernel) or checks
  * the disk image; then makes the guest's disk */
 int srv_vm_check(struct conf_server *s, struct vs_err *err);
+/* copies a disk image, keeping its holes (snapshot, restore, clone) */
+int srv_vm_copy_disk(const char *src, const char *dst, struct vs_err *err);
 int srv_vm_create_disk(struct srv_ctx *c, const struct conf_server *s, struct vs_store *store,
 		       const struct vs_image *img, struct vs_err *err);
 /* The accelerator (recorded in <server>/vm.accel); warn gets the

@@ -150,7 +150,7 @@ vm_leftovers() {
 	[ "$status" -ne 0 ]
 }
 
-@test "vserver vm: the command's exit ends the guest; its status is recorded; restart and destroy leave nothing" {
+@test "vserver vm: the command's exit ends the guest; its status is recorded; snapshot, clone, destroy" {
 	vs create "$W" --vm --vcpus 2 -- sh -c 'echo vcpus-$(grep -c ^processor /proc/cpuinfo); echo x >>/root/runs; echo runs-$(wc -l </root/runs); exit 3' 2>/dev/null
 	vs start "$W" 2>/dev/null
 	wait_log "$W" "runs-1" 90
@@ -163,6 +163,17 @@ vm_leftovers() {
 	vs start "$W" 2>/dev/null
 	wait_log "$W" "runs-2" 90
 	wait_status "$W" stopped 30
+	# snapshot, restore and clone carry the guest's disk
+	vs snapshot "$W" s1
+	vs start "$W" 2>/dev/null
+	wait_log "$W" "runs-3" 90
+	wait_status "$W" stopped 30
+	vs restore "$W" s1
+	vs clone "$W" "${W}3"
+	vs start "${W}3" 2>/dev/null
+	wait_log "${W}3" "runs-3" 90
+	wait_status "${W}3" stopped 30
+	vs destroy "${W}3"
 	# destroy of a running one: nothing left, the address released
 	vs create "${W}2" --vm -- sh -c 'while :; do sleep 1; done' 2>/dev/null
 	vs start "${W}2" 2>/dev/null
