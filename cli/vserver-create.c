@@ -269,9 +269,12 @@ int vs_cmd_create(int argc, char **argv)
 		ret = cli_error(&err);
 		goto out;
 	}
-	printf("created %s (%s%s, image %s, address %s)\n", s->name, s->vm ? "vm, kernel " : "container",
-	       s->vm ? (s->vm_kernel ? s->vm_kernel : s->vm_disk_image) : "", s->image,
-	       s->ip ? s->ip : "none");
+	if (s->vm)
+		printf("created %s (vm, %s %s, image %s, address %s)\n", s->name,
+		       s->vm_kernel ? "kernel" : "disk image",
+		       s->vm_kernel ? s->vm_kernel : s->vm_disk_image, s->image, s->ip ? s->ip : "none");
+	else
+		printf("created %s (image %s, address %s)\n", s->name, s->image, s->ip ? s->ip : "none");
 	ret = 0;
 out:
 	conf_server_free(s);

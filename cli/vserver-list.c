@@ -88,8 +88,8 @@ int vs_cmd_list(int argc, char **argv)
 	if (json)
 		printf("[");
 	else
-		printf("%-16s %-12s %-9s %-16s %-16s %-6s %-8s %-8s %s\n", "NAME", "STATUS", "KIND",
-		       "IMAGE", "ADDRESS", "CPUS", "MEMORY", "DISK", "PID");
+		printf("%-16s %-12s %-16s %-16s %-6s %-8s %-8s %-8s %s\n", "NAME", "STATUS", "IMAGE",
+		       "ADDRESS", "CPUS", "MEMORY", "DISK", "PID", "KIND");
 	bool first = true;
 	for (size_t i = 0; names[i]; i++) {
 		struct srv_info info;
@@ -110,8 +110,8 @@ int vs_cmd_list(int argc, char **argv)
 			char kind[16];
 			snprintf(kind, sizeof(kind), "%s%s%s", info.kind, info.rec->vm ? "/" : "",
 				 info.rec->vm ? info.accel : "");
-			printf("%-16s %-12s %-9s %-16s %-16s %-6s %-8s %-8s %d\n", info.name, info.status,
-			       kind, info.image, info.ip, cpus, mem, disk, (int)info.pid);
+			printf("%-16s %-12s %-16s %-16s %-6s %-8s %-8s %-8d %s\n", info.name, info.status,
+			       info.image, info.ip, cpus, mem, disk, (int)info.pid, kind);
 		}
 		first = false;
 		srv_info_free(&info);

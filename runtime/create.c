@@ -311,6 +311,14 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	r = rt_record_write(c->ctx, rec, err);
 	if (r < 0)
 		return r;
+	/* --- VM bundles (run.oci.handler=vm): QEMU instead of an init (oci-vm.c) --- */
+	if (rt_vm_wanted(cfg)) {
+		c->cg_made = true;  /* rollback removes it */
+		r = rt_vm_create(c->ctx, cfg, c->dir, c->rootfs, rec, &c->pid, err);
+		if (r >= 0 && o->pid_file)
+			r = write_pid_file(o->pid_file, c->pid, err);
+		return r;
+	}
 
 	add_default_device_rules(lx);
 	r = cg_create(&rec->cg, lx->has_resources ? &lx->resources : NULL, err);

@@ -123,6 +123,9 @@ int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_st
 		return vs_failx(err, EINVAL, "exec: no command given");
 	if (o->process->terminal && !o->console_socket && o->detach)
 		return vs_failx(err, EINVAL, "exec: a terminal with -d needs --console-socket");
+	if (rt_vm_is(ctx, o->id))  /* --- VM bundles: through the agent (oci-vm.c) --- */
+		return status == RT_RUNNING ? rt_vm_exec(ctx, o, exit_status, err)
+		       : vs_failx(err, EINVAL, "cannot exec in VM \"%s\": it is not started", o->id);
 
 	__attribute__((cleanup(conf_free_p))) struct conf_config *cfg = NULL;
 	r = rt_record_config(ctx, o->id, &cfg, err);

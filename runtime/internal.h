@@ -142,4 +142,24 @@ int rt_create_full(const struct rt_ctx *ctx, const struct rt_create_opts *o, pid
 		   int *pty_master, struct vs_err *err);
 int rt_sync_send_data(int fd, const char *data);
 int rt_sync_recv_data(int fd, char **out);
+/* ---- VM bundles: run.oci.handler=vm (oci-vm.c; helpers in server-vm.c) ---- */
+struct vs_err;
+/* the guest agent embedded in the binary (or $VSERVER_AGENT); *buf to free */
+int rt_vm_agent(const void **agent, size_t *len, char **buf, struct vs_err *err);
+char *rt_vm_default_kernel(void);   /* malloc'd, NULL if none */
+int rt_vm_check_kernel(const char *path, struct vs_err *err);
+/* true when the config asks for a VM */
+bool rt_vm_wanted(const struct conf_config *cfg);
+/* true when the container <root>/<id> is a VM */
+bool rt_vm_is(const struct rt_ctx *ctx, const char *id);
+/* create: disk from the rootfs, initramfs, QEMU started with its vCPUs
+ * stopped (-S); rec gets the VMM's pid and is written as created */
+int rt_vm_create(const struct rt_ctx *ctx, const struct conf_config *cfg, const char *dir,
+		 const char *rootfs, struct rt_record *rec, pid_t *pid, struct vs_err *err);
+int rt_vm_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err);
+/* SIGTERM/SIGINT/SIGPWR: the ACPI power button; 1 = not handled here */
+int rt_vm_kill(const struct rt_ctx *ctx, const char *id, int sig, struct vs_err *err);
+int rt_vm_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_status,
+	       struct vs_err *err);
+
 #endif

@@ -73,6 +73,10 @@ int rt_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
 			     rt_status_name(status));
 		goto out;
 	}
+	if (rt_vm_is(ctx, id)) {  /* --- VM bundles: the vCPUs go (oci-vm.c) --- */
+		r = rt_vm_start(ctx, id, err);
+		goto out;
+	}
 	char dir[PATH_MAX], fifo[PATH_MAX + 16];
 	rt_dir(ctx, id, dir, sizeof(dir), NULL);
 	snprintf(fifo, sizeof(fifo), "%s/exec.fifo", dir);
@@ -133,6 +137,9 @@ int rt_kill(const struct rt_ctx *ctx, const char *id, int sig, bool all, struct 
 	rt_state_free(&rec.st);
 	if (status == RT_STOPPED && !all)
 		return vs_failx(err, ESRCH, "container \"%s\" is not running", id);
+	/* --- VM bundles: SIGTERM is the ACPI power button (oci-vm.c) --- */
+	if (!all && status == RT_RUNNING && rt_vm_is(ctx, id) && (r = rt_vm_kill(ctx, id, sig, err)) <= 0)
+		return r;
 	if (all && rec.has_cg) {
 		r = cg_kill_all(&rec.cg, sig, err);
 		if (r < 0)

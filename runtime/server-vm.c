@@ -46,7 +46,7 @@ static int cmp_ver(const void *a, const void *b)
 }
 
 /* the newest /boot/vmlinuz-*-cloud-amd64, else the host's own kernel */
-static char *default_kernel(void)
+char *rt_vm_default_kernel(void)
 {
 	_cleanup_strv_ char **found = NULL;
 	DIR *d = opendir("/boot");
@@ -75,7 +75,7 @@ static char *default_kernel(void)
 	return NULL;
 }
 
-static int check_kernel(const char *path, struct vs_err *err)
+int rt_vm_check_kernel(const char *path, struct vs_err *err)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -125,7 +125,7 @@ int srv_vm_check(struct conf_server *s, struct vs_err *err)
 		s->vm_disk_image = abs;
 		return check_disk_image(abs, &q, err);
 	}
-	if (!s->vm_kernel && !(s->vm_kernel = default_kernel()))
+	if (!s->vm_kernel && !(s->vm_kernel = rt_vm_default_kernel()))
 		return vs_failx(err, ENOENT, "vm: no kernel: no /boot/vmlinuz-*-cloud-amd64 nor the "
 				"host's /boot/vmlinuz-<release>; give --kernel PATH");
 	char *abs = realpath(s->vm_kernel, NULL);
@@ -133,7 +133,7 @@ int srv_vm_check(struct conf_server *s, struct vs_err *err)
 		return vs_fail(err, errno, "vm: kernel %s", s->vm_kernel);
 	free(s->vm_kernel);
 	s->vm_kernel = abs;
-	return check_kernel(abs, err);
+	return rt_vm_check_kernel(abs, err);
 }
 
 /* A copy that keeps the holes of a sparse disk (SEEK_DATA/SEEK_HOLE), through
@@ -283,24 +283,35 @@ static int process_blob(struct srv_ctx *c, const char *name, void **blob, size_t
 	return 0;
 }
 
+int rt_vm_agent(const void **agent, size_t *len, char **buf, struct vs_err *err)
+{
+	*buf = NULL;
+	*agent = vs_agent_start;
+	*len = vs_agent_start ? (size_t)(vs_agent_end - vs_agent_start) : 0;
+	const char *override = getenv("VSERVER_AGENT");
+	if (override && *override) {
+		int r = vs_read_file(override, buf, len);
+		if (r < 0)
+			return vs_fail(err, -r, "vm: read the agent %s", override);
+		*agent = *buf;
+	}
+	if (!*len)
+		return vs_failx(err, ENOENT, "vm: this binary carries no guest agent (set VSERVER_AGENT)");
+	return 0;
+}
+
 static int make_initrd(struct srv_ctx *c, const struct conf_server *s, const char *out,
 		       struct vs_err *err)
 {
-	_cleanup_free_ char *agent_file = NULL;
-	const void *agent = vs_agent_start;
-	size_t agent_len = vs_agent_start ? (size_t)(vs_agent_end - vs_agent_start) : 0;
-	const char *override = getenv("VSERVER_AGENT");
-	if (override && *override) {
-		int r = vs_read_file(override, &agent_file, &agent_len);
-		if (r < 0)
-			return vs_fail(err, -r, "vm: read the agent %s", override);
-		agent = agent_file;
-	}
-	if (!agent_len)
-		return vs_failx(err, ENOENT, "vm: this binary carries no guest agent (set VSERVER_AGENT)");
+	_cleanup_free_ char *agent_buf = NULL;
+	const void *agent;
+	size_t agent_len;
+	int r = rt_vm_agent(&agent, &agent_len, &agent_buf, err);
+	if (r < 0)
+		return r;
 	_cleanup_free_ void *proc = NULL;
 	size_t plen = 0;
-	int r = s->init ? 0 : process_blob(c, s->name, &proc, &plen, err);
+	r = s->init ? 0 : process_blob(c, s->name, &proc, &plen, err);
 	if (r < 0)
 		return r;
 	struct vm_initramfs ir = { .kernel = s->vm_kernel, .agent = agent, .agent_len = agent_len,

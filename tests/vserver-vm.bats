@@ -96,7 +96,7 @@ vm_leftovers() {
 	run vs start "$W"
 	[ "$status" -eq 0 ]
 	if [ "$accel" = tcg ]; then [[ "$output" == *"software emulation"* ]]; fi
-	[ "$(vs list | awk -v n="$W" '$1 == n { print $3 }')" = "vm/$accel" ]
+	[ "$(vs list | awk -v n="$W" '$1 == n { print $NF }')" = "vm/$accel" ]
 	wait_log "$W" "guest-up $KVER" 90
 	# the guest's kernel, not the host's
 	[ "$KVER" != "$(uname -r)" ]

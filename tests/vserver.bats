@@ -93,8 +93,8 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	vs start "$W"
 	run vs list
 	[ "$status" -eq 0 ]
-	[[ ${lines[0]} == NAME*STATUS*IMAGE*ADDRESS*CPUS*MEMORY*DISK*PID ]]
-	echo "$output" | grep -E "^$W +running +default:latest +172\.30\.0\.2 +0\.25 +48M "
+	[[ ${lines[0]} == NAME*STATUS*IMAGE*ADDRESS*CPUS*MEMORY*DISK*PID*KIND ]]
+	echo "$output" | grep -E "^$W +running +default:latest +172\.30\.0\.2 +0\.25 +48M .* container$"
 	echo "$output" | grep -E "^${W}b +stopped +default:latest +172\.30\.0\.3 "
 	run vs list --format json
 	[ "$status" -eq 0 ]
@@ -109,8 +109,9 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	[[ $output == *"address 172.30.0.2"* ]]
 	[[ $output == *"memory:     48M"* ]]
 	[[ $output == *"cpus:       0.25"* ]]
+	[[ $output == *"kind:       container"* ]]
 	run vs info --format json "$W"
-	echo "$output" | jq -e ".name == \"$W\" and .status == \"running\" and .pid > 0 and .monitor > 0 and .ip == \"172.30.0.2\" and .cpus == 0.25"
+	echo "$output" | jq -e ".name == \"$W\" and .status == \"running\" and .pid > 0 and .monitor > 0 and .ip == \"172.30.0.2\" and .cpus == 0.25 and .kind == \"container\""
 	run vs list --format yaml
 	[ "$status" -eq 2 ]
 	[ "${#lines[@]}" -eq 1 ]

@@ -51,6 +51,7 @@ struct vm_spec {
 	const char *agent_socket;  /* optional: the guest agent's virtio-serial
 				    * port "vserver.agent", a unix socket here */
 	bool balloon;              /* a virtio-balloon device (live memory) */
+	bool start_paused;         /* -S: the vCPUs wait for vm_resume */
 	bool sandbox;              /* -sandbox on (see vm_qemu_has_sandbox) */
 	/* TCG with a kernel: "tsc_early_khz=N tsc=reliable" goes on the kernel
 	 * command line. microvm has no HPET or PM timer and on a busy host the

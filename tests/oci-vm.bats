@@ -1,0 +1,77 @@
+#!/usr/bin/env bats
+# vsrun with run.oci.handler=vm (as crun with krun): the bundle's rootfs
+# becomes the guest's disk, process.args run under our agent in Debian's
+# cloud kernel (not the host's), through create/start/state/exec/kill/delete.
+# Under software emulation (the developers' machines) a boot takes 3-6 s.
+
+load helpers
+
+setup_file() {
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)"
+	KERNEL=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
+	[ -n "$KERNEL" ] || skip "no /boot/vmlinuz-*-cloud-amd64 (apt-get install linux-image-cloud-amd64)"
+	export KERNEL KVER=${KERNEL##*/vmlinuz-}
+}
+
+setup() {
+	setup_bundle sh -c 'echo vm-bundle-up $(uname -r); while :; do sleep 1; done'
+	jq_config ".annotations = {\"run.oci.handler\": \"vm\", \"run.oci.vm.kernel\": \"$KERNEL\"}"
+}
+
+teardown() {
+	[ -f "$ROOT/$ID/console.log" ] && tail -n 8 "$ROOT/$ID/console.log" | sed 's/^/# console: /' >&3
+	teardown_bundle
+}
+
+# wait_con PATTERN SECS
+wait_con() {
+	local i
+	for i in $(seq $(($2 * 5))); do
+		grep -q "$1" "$ROOT/$ID/console.log" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+@test "vsrun vm: create (vCPUs stopped), start, exec, kill is the power button, delete leaves nothing" {
+	run vsrun create --bundle "$BUNDLE" "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(state_of "$ID")" = created ]
+	pid=$(vsrun state "$ID" | jq .pid)
+	# the pid is the VMM's, in the container's cgroup
+	grep -q qemu "/proc/$pid/comm"
+	grep -q "/vsrun/$ID" "/proc/$pid/cgroup"
+	# nothing ran yet: its vCPUs wait for start
+	sleep 1
+	! grep -q vm-bundle-up "$ROOT/$ID/console.log"
+	vsrun start "$ID"
+	[ "$(state_of "$ID")" = running ]
+	wait_con "vm-bundle-up $KVER" 90
+	run vsrun exec "$ID" sh -c 'uname -r; exit 5'
+	[ "$status" -eq 5 ]
+	[ "$output" = "$KVER" ]
+	vsrun kill "$ID" TERM
+	wait_for sh -c "[ \$($VSRUN --root $ROOT state $ID | jq -r .status) = stopped ]"
+	grep -q "power button" "$ROOT/$ID/console.log"
+	vsrun delete "$ID"
+	[ ! -e "$ROOT/$ID" ]
+	! ls -d /sys/fs/cgroup/*/vsrun/"$ID" 2>/dev/null
+}
+
+@test "vsrun vm: the process's exit stops the container; delete --force of a created one; a bad kernel is one line" {
+	jq_config '.process.args = ["sh", "-c", "echo bye; exit 0"]'
+	vsrun create --bundle "$BUNDLE" "$ID"
+	vsrun start "$ID"
+	wait_con "workload exited with status 0" 90
+	wait_for sh -c "[ \$($VSRUN --root $ROOT state $ID | jq -r .status) = stopped ]"
+	vsrun delete "$ID"
+	vsrun create --bundle "$BUNDLE" "$ID"
+	vsrun delete --force "$ID"
+	[ ! -e "$ROOT/$ID" ]
+	jq_config '.annotations["run.oci.vm.kernel"] = "/etc/passwd"'
+	run vsrun create --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"/etc/passwd: not a linux kernel image"* ]]
+	[ ! -e "$ROOT/$ID" ]
+}
