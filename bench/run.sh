@@ -198,4 +198,6 @@ if [ -x "$BUILD/vserver" ]; then
 	echo
 	echo "vserver monitor of one idle server (kB): ${mon:-not measured}"
 fi
+# VM servers: boot time and the VMM's memory, our shim vs QEMU by hand vs a container
+[ -x "$BUILD/vserver" ] && BUILD=$BUILD bench/vm.sh
 exit 0
