@@ -96,6 +96,7 @@ UNIT_DEPS_cgroups := common conf cgroups
 UNIT_DEPS_rootfs := common conf rootfs
 UNIT_DEPS_netns := common conf netns
 UNIT_DEPS_vm := common conf vm
+UNIT_DEPS_vmagent := common conf vm
 UNIT_DEPS_runtime := $(MODULES)
 # the process-attribute files of runtime/ (caps, seccomp, hooks, console) alone
 ATTR_OBJS := $(patsubst %,$(BUILD)/runtime/%.o,caps seccomp procattr hooks console)

@@ -63,8 +63,8 @@ static int read_frame(int fd, struct agent_hdr *h, unsigned char *buf, struct vs
 {
 	unsigned char raw[8];
 	ssize_t n = vs_read_all(fd, raw, sizeof(raw));
-	if (n == 0)
-		return 0;
+	if (n == 0 || (n < 0 && errno == ECONNRESET))
+		return 0;  /* hung up (a reset: it left our last frame unread) */
 	if (n != (ssize_t)sizeof(raw))
 		return vs_failx(err, EPROTO, "vm: agent: the guest closed the connection mid-frame");
 	h->type = raw[0];
