@@ -939,6 +939,35 @@ static void test_names(void)
 	is_int(vs_strv_len((char **)conf_known_seccomp_flags()), 4, "four seccomp flags");
 }
 
+/* server.json: the VM fields round-trip; a container record has none */
+static void test_server_vm(void)
+{
+	struct vs_err err = { 0 };
+	struct conf_server *s = NULL;
+	const char *j = "{\"name\":\"v\",\"image\":\"default:latest\",\"vm\":true,"
+			"\"vmKernel\":\"/boot/vmlinuz-x\",\"vmVcpus\":2}";
+	is_int(conf_server_parse(j, strlen(j), "server.json", &s, &err), 0, "server vm: parsed");
+	ok(s && s->vm && s->vm_vcpus == 2 && !s->vm_disk_image, "server vm: fields");
+	is_str(s ? s->vm_kernel : NULL, "/boot/vmlinuz-x", "server vm: kernel");
+	char *out = s ? conf_server_json(s) : NULL;
+	conf_server_free(s);
+	s = NULL;
+	is_int(out ? conf_server_parse(out, strlen(out), "again", &s, &err) : -1, 0, "server vm: round trip");
+	ok(s && s->vm && s->vm_vcpus == 2 && s->vm_kernel && !strcmp(s->vm_kernel, "/boot/vmlinuz-x"),
+	   "server vm: same after the round trip");
+	free(out);
+	free(s->vm_kernel);
+	s->vm_kernel = NULL;
+	s->vm = false;
+	out = conf_server_json(s);
+	ok(!strstr(out, "\"vm"), "server vm: a container record has no vm keys");
+	free(out);
+	conf_server_free(s);
+	j = "{\"name\":\"v\",\"image\":\"i\",\"vm\":\"yes\"}";
+	is_int(conf_server_parse(j, strlen(j), "server.json", &s, &err), -EINVAL, "server vm: vm must be a bool");
+	ok(strstr(err.msg, "vm") != NULL, "server vm: the error names the key: %s", err.msg);
+}
+
 int main(void)
 {
 	test_names();
@@ -954,5 +983,6 @@ int main(void)
 	test_default_spec();
 	test_process_json();
 	test_load();
+	test_server_vm();
 	return tap_done();
 }
