@@ -107,7 +107,7 @@ int vs_cmd_list(int argc, char **argv)
 				vs_fmt_size(mem, sizeof(mem), info.rec->memory);
 			if (info.rec->disk)
 				vs_fmt_size(disk, sizeof(disk), info.rec->disk);
-			char kind[16];
+			char kind[32];
 			snprintf(kind, sizeof(kind), "%s%s%s", info.kind, info.rec->vm ? "/" : "",
 				 info.rec->vm ? info.accel : "");
 			printf("%-16s %-12s %-16s %-16s %-6s %-8s %-8s %-8d %s\n", info.name, info.status,

@@ -118,7 +118,7 @@ struct srv_info {
 	unsigned restarts;
 	struct conf_server *rec;  /* owned */
 	char alerts_log[2048];    /* the last alert lines fired */
-	char kind[8];             /* "container" or "vm" */
+	char kind[16];            /* "container" or "vm" */
 	char accel[8];            /* vm: "kvm", "tcg", or "-" before the first start */
 };
 

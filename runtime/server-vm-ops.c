@@ -72,7 +72,11 @@ int srv_vm_stop(struct srv_ctx *c, const char *name, struct srv_status *st, int 
 	if (fd >= 0)
 		close(fd);
 	if (vmm_alive(st)) {
-		/* the ACPI power button; the agent stops the command and powers off */
+		/* the ACPI power button; the agent stops the command and powers off
+		 * (a paused guest first gets its vCPUs back to hear it) */
+		struct vs_err ign = { 0 };
+		if (timeout_s > 0)
+			vm_resume(qmp, &ign);
 		int r = vm_stop(st->pid, qmp, timeout_s > 0 ? (unsigned)timeout_s * 1000 : 0, err);
 		if (r < 0)
 			return r;

@@ -260,3 +260,25 @@ vm_leftovers() {
 	vs destroy "$W"
 	[ -z "$(vm_leftovers "$W")" ]
 }
+
+@test "vserver vm: --init runs the image's /sbin/init as PID 1 and the agent beside it" {
+	vs create "$W" --vm --init --net none 2>/dev/null
+	vs start "$W" 2>/dev/null
+	wait_for_exec() {
+		local i
+		for i in $(seq 300); do
+			vs exec "$W" -- true </dev/null 2>/dev/null && return 0
+			sleep 0.2
+		done
+		return 1
+	}
+	wait_for_exec
+	# PID 1 is the image's init (busybox), not our agent
+	[ "$(vs exec "$W" -- readlink /proc/1/exe </dev/null)" = /bin/busybox ]
+	vs exec "$W" -- ps </dev/null | grep -qE ' /init$'
+	# busybox init ignores the power button: killed after the timeout
+	vs stop --timeout 2 "$W"
+	vs_status_is "$W" stopped
+	vs logs "$W" | grep -q "did not power off in time: killed"
+	[ -z "$(vm_leftovers "$W")" ]
+}
