@@ -162,10 +162,10 @@ static void test_initramfs(void)
 	read_cpio(out, list, sizeof(list), "vs/process", pbuf, sizeof(pbuf), &rdev);
 	ok(!memcmp(pbuf, proc, 8) && !memcmp(pbuf + 8, "sh\0-c\0echo hi\0A=1\0/srv", 23),
 	   "initramfs: /vs/process holds argc, envc, args, env and cwd");
-	free(proc);
 	/* no modules dir: a kernel with everything built in */
 	ir.modules_dir = "/nonexistent";
 	is_int(vm_initramfs_build(&ir, &err), 0, "initramfs: no modules is fine");
+	free(proc);
 	char kv[64];
 	vm_kernel_version("/boot/vmlinuz-6.1.0-57-cloud-amd64", kv, sizeof(kv));
 	is_str(kv, "6.1.0-57-cloud-amd64", "initramfs: kernel version from its file name");
