@@ -72,11 +72,11 @@ for ((i = 0; i < N; i++)); do
 	echo $(( $(rss_kib "$(echo "$j" | jq .monitor)") + $(rss_kib "$(echo "$j" | jq .pid)") )) >>"$R/ct.rss"
 	$V stop --timeout 2 ctb >/dev/null 2>&1
 done
+accel=$(cat "$R/lib/servers/vmb/vm.accel" 2>/dev/null)
 $V destroy --force vmb >/dev/null 2>&1
 $V destroy --force ctb >/dev/null 2>&1
 s=$(median <"$R/shim.ms") h=$(median <"$R/hand.ms") c=$(median <"$R/ct.ms")
 sr=$(median <"$R/shim.rss") hr=$(median <"$R/hand.rss") cr=$(median <"$R/ct.rss")
-accel=$(cat "$R/lib/servers/vmb/vm.accel" 2>/dev/null || echo "?")
 echo
 echo "VM servers (accelerator: ${accel:-?}; median of $N; boot = start to the guest's userspace)"
 printf '| %-34s | %9s | %12s | %s |\n' what "boot ms" "RSS MiB" "ratio to the container (boot / RSS)"
@@ -87,5 +87,7 @@ row() { awk -v n="$1" -v ms="$2" -v kb="$3" -v cms="$c" -v ckb="$cr" 'BEGIN {
 row "vserver --vm (our shim)" "$s" "$sr"
 row "the same qemu by hand" "$h" "$hr"
 row "container server (monitor + init)" "$c" "$cr"
+awk -v s="$s" -v h="$h" -v sr="$sr" -v hr="$hr" 'BEGIN { if (h > 0 && hr > 0)
+	printf "shim / by hand: boot %.2fx, RSS %.2fx\n", s / h, sr / hr }'
 INNER
 rm -rf "$VSERVER_ROOT"

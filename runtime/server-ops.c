@@ -268,13 +268,16 @@ int srv_snapshot(struct srv_ctx *c, const char *name, const char *snap, bool res
 	int r = srv_load(c, name, &s, err);
 	if (r < 0)
 		return r;
+	bool is_vm = s->vm;
 	conf_server_free(s);
 	if ((r = srv_check_name(snap, err)) < 0)
 		return vs_wrap(err, "snapshot");
 	_cleanup_close_ int lock = srv_lock(c, name, err);
 	if (lock < 0)
 		return lock;
-	if ((r = require_stopped(c, name, err)) < 0)
+	/* --- VM servers: a running one gets a live snapshot (RAM too) --- */
+	bool live = !restore && is_vm && srv_vm_running(c, name);
+	if (!live && (r = require_stopped(c, name, err)) < 0)
 		return r;
 	char dir[PATH_MAX], sdir[PATH_MAX + 300];
 	srv_path(c, name, NULL, dir, sizeof(dir));
@@ -290,7 +293,7 @@ int srv_snapshot(struct srv_ctx *c, const char *name, const char *snap, bool res
 			return vs_failx(err, ENOENT, "snapshot \"%s\" of \"%s\" does not exist", snap, name);
 		r = vs_disk_restore(dir, sdir, err);
 		if (r >= 0 && vm && access(sdisk, F_OK) == 0)
-			r = srv_vm_copy_disk(sdisk, vdisk, err);
+			r = srv_vm_restore_state(c, name, sdir, err);
 		return r;
 	}
 	if (stat(sdir, &st) == 0)
@@ -300,7 +303,7 @@ int srv_snapshot(struct srv_ctx *c, const char *name, const char *snap, bool res
 		return vs_fail(err, -r, "vserver: mkdir %s", sdir);
 	r = vs_disk_snapshot(dir, sdir, err);
 	if (r >= 0 && vm)
-		r = srv_vm_copy_disk(vdisk, sdisk, err);
+		r = live ? srv_vm_snapshot_live(c, name, sdir, err) : srv_vm_copy_disk(vdisk, sdisk, err);
 	if (r < 0)
 		vs_rm_rf(sdir);
 	return r;

@@ -326,3 +326,48 @@ void srv_vm_warn(struct srv_ctx *c, const char *name)
 		c->warn(warn);
 	conf_server_free(s);
 }
+
+bool srv_vm_running(struct srv_ctx *c, const char *name)
+{
+	struct srv_status st;
+	srv_status_read(c, name, &st);
+	return vmm_alive(&st);
+}
+
+int srv_vm_snapshot_live(struct srv_ctx *c, const char *name, const char *sdir,
+			 struct vs_err *err)
+{
+	char qmp[PATH_MAX], mig[PATH_MAX], state[PATH_MAX + 16], disk[PATH_MAX], sdisk[PATH_MAX + 16];
+	srv_vm_sock(c, name, "qmp", qmp, sizeof(qmp));
+	srv_vm_sock(c, name, "mig", mig, sizeof(mig));
+	srv_path(c, name, VS_VM_DISK, disk, sizeof(disk));
+	snprintf(state, sizeof(state), "%s/vm-state", sdir);
+	snprintf(sdisk, sizeof(sdisk), "%s/" VS_VM_DISK, sdir);
+	char was[32] = "";
+	struct vs_err ign = { 0 };
+	vm_status(qmp, was, sizeof(was), &ign);
+	/* stopped vCPUs and flushed disks: RAM and disk are of one moment */
+	int r = vm_pause(qmp, err);
+	if (r >= 0)
+		r = vm_save_state(qmp, mig, state, err);
+	if (r >= 0)
+		r = srv_vm_copy_disk(disk, sdisk, err);
+	if (strcmp(was, "paused") && vm_resume(qmp, &ign) < 0 && r >= 0)
+		r = vs_failx(err, EIO, "snapshot of \"%s\": the guest did not resume: %s", name, ign.msg);
+	return r < 0 ? vs_wrap(err, "live snapshot of \"%s\"", name) : 0;
+}
+
+int srv_vm_restore_state(struct srv_ctx *c, const char *name, const char *sdir,
+			 struct vs_err *err)
+{
+	char state[PATH_MAX + 16], disk[PATH_MAX], sdisk[PATH_MAX + 16], resume[PATH_MAX];
+	snprintf(state, sizeof(state), "%s/vm-state", sdir);
+	snprintf(sdisk, sizeof(sdisk), "%s/" VS_VM_DISK, sdir);
+	srv_path(c, name, VS_VM_DISK, disk, sizeof(disk));
+	srv_path(c, name, VS_VM_RESUME, resume, sizeof(resume));
+	unlink(resume);
+	int r = srv_vm_copy_disk(sdisk, disk, err);
+	if (r >= 0 && access(state, F_OK) == 0)
+		r = srv_vm_copy_disk(state, resume, err);
+	return r;
+}

@@ -25,7 +25,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <signal.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 
 /* the agent, linked into the binary by the Makefile (vm/agent/blob.S) */
 extern const unsigned char vs_agent_start[] __attribute__((weak));
@@ -375,6 +377,8 @@ void srv_vm_teardown(struct srv_ctx *c, const struct conf_server *s)
 	unlink(path);
 	srv_path(c, s->name, "initrd.cpio", path, sizeof(path));
 	unlink(path);
+	srv_vm_sock(c, s->name, "mig", path, sizeof(path));
+	unlink(path);
 }
 
 /* runs in: the monitor. QEMU becomes its child, jailed. */
@@ -433,8 +437,24 @@ int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, pid_t *pid, cha
 	};
 	struct vm_jail jail = { .cgroup_dirs = (const char *const *)dirs,
 				.unshare_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET };
+	/* a restored live snapshot: the guest resumes instead of booting, once */
+	char resume[PATH_MAX], mig[PATH_MAX];
+	srv_path(c, s->name, VS_VM_RESUME, resume, sizeof(resume));
+	srv_vm_sock(c, s->name, "mig", mig, sizeof(mig));
+	bool resuming = access(resume, F_OK) == 0;
+	if (resuming)
+		spec.incoming = mig;
 	unlink(agent);
 	r = vm_start(&spec, &jail, pid, VM_START_TIMEOUT_MS, err);
+	if (r >= 0 && resuming) {
+		r = vm_load_state(qmp, mig, resume, err);
+		unlink(resume);
+		if (r < 0) {
+			vs_wrap(err, "resume the snapshot (removed: the next start boots)");
+			kill(*pid, SIGKILL);
+			waitpid(*pid, NULL, 0);
+		}
+	}
 	if (r >= 0)
 		return 0;  /* the tap's fd closes here; QEMU holds its own */
 	if (tap >= 0) {

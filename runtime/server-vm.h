@@ -46,6 +46,17 @@ int srv_vm_set(struct srv_ctx *c, const char *name, const struct conf_server *ch
 int srv_vm_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct srv_stats *st,
 		 struct vs_err *err);
 int srv_vm_pause(struct srv_ctx *c, const char *name, bool pause, struct vs_err *err);
+/* true while the server's VMM runs */
+bool srv_vm_running(struct srv_ctx *c, const char *name);
+/* a running VM into sdir: paused, its RAM and devices (vm-state) and its disk
+ * (vm-disk.img) saved, then resumed */
+int srv_vm_snapshot_live(struct srv_ctx *c, const char *name, const char *sdir,
+			 struct vs_err *err);
+/* the disk of sdir back; with a vm-state there, the next start resumes it
+ * (<server>/vm-resume.state) instead of booting */
+int srv_vm_restore_state(struct srv_ctx *c, const char *name, const char *sdir,
+			 struct vs_err *err);
+#define VS_VM_RESUME "vm-resume.state"
 /* start: the warning of software emulation for the user, via c->warn */
 void srv_vm_warn(struct srv_ctx *c, const char *name);
 

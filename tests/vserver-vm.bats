@@ -282,3 +282,26 @@ vm_leftovers() {
 	vs logs "$W" | grep -q "did not power off in time: killed"
 	[ -z "$(vm_leftovers "$W")" ]
 }
+
+@test "vserver vm: a live snapshot keeps the guest's RAM; restore resumes it instead of booting" {
+	vs create "$W" --vm --net none -- sh -c 'echo booted-once; while :; do sleep 1; done' 2>/dev/null
+	vs start "$W" 2>/dev/null
+	wait_log "$W" "booted-once" 90
+	marker=$(vs exec "$W" -- sh -c 'echo in-ram-$RANDOM$RANDOM >/dev/shm/m; cat /dev/shm/m' </dev/null)
+	[[ "$marker" == in-ram-* ]]
+	# running: the snapshot is live, and the guest goes on after it
+	vs snapshot "$W" live1
+	vs_status_is "$W" running
+	[ "$(vs exec "$W" -- cat /dev/shm/m </dev/null)" = "$marker" ]
+	ls "$VSTMP/lib/snapshots/$W/live1/vm-state"
+	vs exec "$W" -- rm /dev/shm/m </dev/null
+	vs stop --timeout 20 "$W"
+	vs restore "$W" live1
+	vs start "$W" 2>/dev/null
+	# the RAM of the snapshot's moment, and no second boot
+	[ "$(vs exec "$W" -- cat /dev/shm/m </dev/null)" = "$marker" ]
+	[ "$(vs logs "$W" | grep -c booted-once)" -eq 1 ]
+	[ ! -e "$VSTMP/lib/servers/$W/vm-resume.state" ]
+	vs stop --timeout 20 "$W"
+	[ -z "$(vm_leftovers "$W")" ]
+}

@@ -131,6 +131,8 @@ int vm_build_cmdline(const struct vm_spec *s, char ***argv, struct vs_err *err)
 		push2(&v, "-sandbox", SANDBOX_OPTS);
 	if (s->start_paused)
 		vs_strv_push(&v, "-S");
+	if (s->incoming)
+		pushf(&v, "-incoming", "unix:%s", s->incoming);
 
 	if (s->console_log) {
 		_cleanup_free_ char *p = qemu_escape(s->console_log);

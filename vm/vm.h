@@ -52,6 +52,7 @@ struct vm_spec {
 				    * port "vserver.agent", a unix socket here */
 	bool balloon;              /* a virtio-balloon device (live memory) */
 	bool start_paused;         /* -S: the vCPUs wait for vm_resume */
+	const char *incoming;      /* -incoming unix:PATH: vm_load_state feeds it */
 	bool sandbox;              /* -sandbox on (see vm_qemu_has_sandbox) */
 	/* TCG with a kernel: "tsc_early_khz=N tsc=reliable" goes on the kernel
 	 * command line. microvm has no HPET or PM timer and on a busy host the
@@ -147,6 +148,16 @@ int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const c
  * success *reply (may be NULL) gets the reply line, to free; an "error"
  * reply is -EIO with its desc in err. */
 int vm_qmp(const char *sock, const char *command, char **reply, struct vs_err *err);
+
+/* --- migrate.c: the guest's state to a file and back (live snapshots) --- */
+
+/* Saves RAM and device state to out through QEMU's migration to a unix
+ * socket at sock that we listen on; pause the guest first. Afterwards QEMU
+ * is "postmigrate": vm_resume goes on. */
+int vm_save_state(const char *qmp, const char *sock, const char *in_or_out, struct vs_err *err);
+/* Feeds a saved state to a QEMU started with spec.incoming = sock; returns
+ * once it runs (or is paused, with start_paused). */
+int vm_load_state(const char *qmp, const char *sock, const char *in, struct vs_err *err);
 
 /* --- vm.c: the VMM process --- */
 
