@@ -447,7 +447,10 @@ int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, pid_t *pid, cha
 	unlink(agent);
 	r = vm_start(&spec, &jail, pid, VM_START_TIMEOUT_MS, err);
 	if (r >= 0 && resuming) {
+		/* the state was saved paused (for a consistent disk): go on */
 		r = vm_load_state(qmp, mig, resume, err);
+		if (r >= 0)
+			r = vm_resume(qmp, err);
 		unlink(resume);
 		if (r < 0) {
 			vs_wrap(err, "resume the snapshot (removed: the next start boots)");

@@ -154,9 +154,10 @@ int vm_qmp(const char *sock, const char *command, char **reply, struct vs_err *e
 /* Saves RAM and device state to out through QEMU's migration to a unix
  * socket at sock that we listen on; pause the guest first. Afterwards QEMU
  * is "postmigrate": vm_resume goes on. */
-int vm_save_state(const char *qmp, const char *sock, const char *in_or_out, struct vs_err *err);
+int vm_save_state(const char *qmp, const char *sock, const char *out, struct vs_err *err);
 /* Feeds a saved state to a QEMU started with spec.incoming = sock; returns
- * once it runs (or is paused, with start_paused). */
+ * once the state is in: the guest is then paused as it was saved (vm_resume goes
+ * on). */
 int vm_load_state(const char *qmp, const char *sock, const char *in, struct vs_err *err);
 
 /* --- vm.c: the VMM process --- */
