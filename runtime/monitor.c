@@ -182,7 +182,8 @@ static int start_once(struct mon *m, pid_t *pid, struct vs_err *err)
 {
 	if (m->s->vm) {  /* --- VM servers: QEMU is the child (server-vm.c) --- */
 		char warn[256] = "";
-		int r = srv_vm_start(m->c, m->s, pid, warn, sizeof(warn), err);
+		/* the console through our stdout, the pipe into the log */
+		int r = srv_vm_start(m->c, m->s, STDOUT_FILENO, pid, warn, sizeof(warn), err);
 		if (warn[0])
 			log_line(m, "%s", warn);
 		return r;

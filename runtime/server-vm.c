@@ -382,8 +382,8 @@ void srv_vm_teardown(struct srv_ctx *c, const struct conf_server *s)
 }
 
 /* runs in: the monitor. QEMU becomes its child, jailed. */
-int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, pid_t *pid, char *warn,
-		 size_t warn_len, struct vs_err *err)
+int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, int console_fd, pid_t *pid,
+		 char *warn, size_t warn_len, struct vs_err *err)
 {
 	char disk[PATH_MAX], qmp[PATH_MAX], agent[PATH_MAX], con[PATH_MAX], vmm[PATH_MAX];
 	char initrd[PATH_MAX], rundir[PATH_MAX];
@@ -430,7 +430,8 @@ int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, pid_t *pid, cha
 		.disk = disk, .disk_format = qcow2 ? VM_DISK_QCOW2 : VM_DISK_RAW,
 		.vcpus = (unsigned)s->vm_vcpus,
 		.memory_mb = (unsigned)((s->memory ? s->memory : VM_DEFAULT_MEMORY) >> 20),
-		.accel = accel, .console_log = con, .vmm_log = vmm, .qmp_socket = qmp,
+		.accel = accel, .console_log = con, .console_fd = console_fd, .vmm_log = vmm,
+		.qmp_socket = qmp,
 		.tap_fd = tap, .mac = tap >= 0 ? ni.mac : NULL, .agent_socket = agent,
 		.balloon = true, .sandbox = vm_qemu_has_sandbox(NULL),
 		.tsc_khz = accel == VM_ACCEL_TCG ? vm_host_tsc_khz() : 0,

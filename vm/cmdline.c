@@ -134,7 +134,11 @@ int vm_build_cmdline(const struct vm_spec *s, char ***argv, struct vs_err *err)
 	if (s->incoming)
 		pushf(&v, "-incoming", "unix:%s", s->incoming);
 
-	if (s->console_log) {
+	if (s->console_fd > 0) {
+		/* QEMU opens its own copy of the fd we passed */
+		pushf(&v, "-chardev", "file,id=con0,path=/dev/fd/%d,append=on", VM_CONSOLE_FD);
+		push2(&v, "-serial", "chardev:con0");
+	} else if (s->console_log) {
 		_cleanup_free_ char *p = qemu_escape(s->console_log);
 		pushf(&v, "-chardev", "file,id=con0,path=%s,append=on", p);
 		push2(&v, "-serial", "chardev:con0");

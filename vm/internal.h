@@ -12,9 +12,10 @@
  * exec comes back over a close-on-exec pipe as one error line. */
 int vm_spawn(char *const *argv, const char *log_path, const struct vm_jail *jail,
 	     pid_t *pid, struct vs_err *err);
-/* The same, with keep_fd (>= 0) passed to the program as VM_TAP_FD. */
+/* The same, with tap_fd and console_fd (each if >= 0) passed to the program
+ * as VM_TAP_FD and VM_CONSOLE_FD. */
 int vm_spawn_fd(char *const *argv, const char *log_path, const struct vm_jail *jail,
-		int keep_fd, pid_t *pid, struct vs_err *err);
+		int tap_fd, int console_fd, pid_t *pid, struct vs_err *err);
 /* Waits up to timeout_ms for pid to end (any process: a pidfd). 0 when it
  * ended (reaped, with *status, if it is our child; *status = -1 otherwise),
  * -ETIMEDOUT when it still runs. */

@@ -71,11 +71,23 @@ static int child_stdio(const char *log_path, struct vs_err *err)
 int vm_spawn(char *const *argv, const char *log_path, const struct vm_jail *jail,
 	     pid_t *pid_out, struct vs_err *err)
 {
-	return vm_spawn_fd(argv, log_path, jail, -1, pid_out, err);
+	return vm_spawn_fd(argv, log_path, jail, -1, -1, pid_out, err);
+}
+
+/* runs in: the forked child. fd (if >= 0) becomes want, without
+ * close-on-exec; through a high copy first, so two fds never clobber each
+ * other whatever their numbers */
+static int pass_fd(int fd, int want, struct vs_err *err)
+{
+	if (fd < 0)
+		return 0;
+	if (dup2(fd, want) < 0)
+		return vs_fail(err, errno, "vm: pass fd %d as %d", fd, want);
+	return 0;
 }
 
 int vm_spawn_fd(char *const *argv, const char *log_path, const struct vm_jail *jail,
-		int keep_fd, pid_t *pid_out, struct vs_err *err)
+		int tap_fd, int console_fd, pid_t *pid_out, struct vs_err *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -95,12 +107,13 @@ int vm_spawn_fd(char *const *argv, const char *log_path, const struct vm_jail *j
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		/* its own session: a terminal's ^C to the caller is not the VM's */
 		setsid();
-		/* the tap: dup2 leaves the copy open across exec */
-		if (keep_fd >= 0 && keep_fd != VM_TAP_FD && dup2(keep_fd, VM_TAP_FD) < 0)
-			vs_fail(&ce, errno, "vm: pass the tap fd");
-		else if (keep_fd == VM_TAP_FD && fcntl(keep_fd, F_SETFD, 0) < 0)
-			vs_fail(&ce, errno, "vm: pass the tap fd");
-		else if ((!jail || child_jail(jail, &ce) >= 0) && child_stdio(log_path, &ce) >= 0) {
+		/* the tap and the console: dup2 leaves the copies open across exec */
+		int t = tap_fd >= 0 ? fcntl(tap_fd, F_DUPFD_CLOEXEC, 200) : -1;
+		int k = console_fd >= 0 ? fcntl(console_fd, F_DUPFD_CLOEXEC, 200) : -1;
+		if ((tap_fd >= 0 && t < 0) || (console_fd >= 0 && k < 0))
+			vs_fail(&ce, errno, "vm: copy the fds to pass");
+		else if (pass_fd(t, VM_TAP_FD, &ce) >= 0 && pass_fd(k, VM_CONSOLE_FD, &ce) >= 0 &&
+			 (!jail || child_jail(jail, &ce) >= 0) && child_stdio(log_path, &ce) >= 0) {
 			execvp(argv[0], argv);
 			vs_fail(&ce, errno, "vm: exec %s", argv[0]);
 		}
@@ -195,7 +208,8 @@ int vm_start(const struct vm_spec *spec, const struct vm_jail *jail, pid_t *pid_
 		return r;
 	if (unlink(spec->qmp_socket) < 0 && errno != ENOENT)
 		return vs_fail(err, errno, "vm: remove stale qmp socket %s", spec->qmp_socket);
-	r = vm_spawn_fd(argv, spec->vmm_log, jail, spec->tap_fd > 0 ? spec->tap_fd : -1, &pid, err);
+	r = vm_spawn_fd(argv, spec->vmm_log, jail, spec->tap_fd > 0 ? spec->tap_fd : -1,
+			spec->console_fd > 0 ? spec->console_fd : -1, &pid, err);
 	if (r < 0)
 		return r;
 

@@ -40,6 +40,9 @@ struct vm_spec {
 	unsigned memory_mb;        /* 0 = 256 */
 	enum vm_accel accel;
 	const char *console_log;   /* the guest's serial console, appended */
+	int console_fd;            /* instead: written to this fd (a pipe to the
+				    * server's monitor, which rotates its log);
+				    * 0/-1 = none */
 	const char *vmm_log;       /* QEMU's own stderr; NULL = /dev/null */
 	const char *qmp_socket;    /* required: the control socket */
 	const char *tap_ifname;    /* optional: a tap device for the bridge */
@@ -63,6 +66,8 @@ struct vm_spec {
 
 /* the fd number a tap_fd gets in QEMU */
 #define VM_TAP_FD 100
+/* the fd a console_fd gets in QEMU */
+#define VM_CONSOLE_FD 101
 
 /* --- probe.c: can this host's KVM run guests? --- */
 

@@ -58,6 +58,15 @@ static void test_cmdline(void)
 	ok(has(v, "-S"), "cmdline: -S when paused at start");
 	vs_strv_free(v);
 	v = NULL;
+	s.console_fd = 5;
+	s.console_log = "/never/used.log";
+	s.incoming = "/run/m.sock";
+	is_int(vm_build_cmdline(&s, &v, &err), 0, "cmdline: console by fd builds");
+	is_str(opt_val(v, "-chardev", "file,"), "file,id=con0,path=/dev/fd/101,append=on",
+	       "cmdline: the console is QEMU's fd 101, not the log file");
+	is_str(opt_val(v, "-incoming", ""), "unix:/run/m.sock", "cmdline: -incoming for a resume");
+	vs_strv_free(v);
+	v = NULL;
 	s.tap_ifname = "vs-x";
 	is_int(vm_build_cmdline(&s, &v, &err), -EINVAL, "cmdline: tap by name and fd refused");
 	is_str(err.msg, "vm: a tap is given by name or by fd, not both", "cmdline: its message");
