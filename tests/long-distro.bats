@@ -7,19 +7,25 @@
 load helpers
 
 setup_file() {
-	local out
-	if out=$("$BATS_TEST_DIRNAME/fixtures/debootstrap.sh" 2>"$BATS_FILE_TMPDIR/fixture.err"); then
-		echo "$out" >"$BATS_FILE_TMPDIR/tarball"
-	else
+	local out rc=0
+	out=$("$BATS_TEST_DIRNAME/fixtures/debootstrap.sh" 2>"$BATS_FILE_TMPDIR/fixture.err") || rc=$?
+	case $rc in
+	0) echo "$out" >"$BATS_FILE_TMPDIR/tarball" ;;
+	2)	# no debootstrap, no mirror, mirror unreachable: this machine
 		{ echo "cannot make the Debian 12 fixture:"; tail -n 3 "$BATS_FILE_TMPDIR/fixture.err"; } |
 			tr '\n' ' ' >"$BATS_FILE_TMPDIR/skip"
-		echo "# SKIPPING the long distribution tests: $(cat "$BATS_FILE_TMPDIR/skip")" >&3
-	fi
+		echo "# SKIPPING the long distribution tests: $(cat "$BATS_FILE_TMPDIR/skip")" >&3 ;;
+	*) echo "the fixture failed (exit $rc)" >"$BATS_FILE_TMPDIR/broken" ;;
+	esac
 	grep -h "made in" "$BATS_FILE_TMPDIR/fixture.err" | sed 's/^/# /' >&3 || true
 }
 
 setup() {
 	[ ! -f "$BATS_FILE_TMPDIR/skip" ] || skip "$(cat "$BATS_FILE_TMPDIR/skip")"
+	if [ -f "$BATS_FILE_TMPDIR/broken" ]; then
+		cat "$BATS_FILE_TMPDIR/broken" "$BATS_FILE_TMPDIR/fixture.err" >&2
+		return 1
+	fi
 	TARBALL=$(cat "$BATS_FILE_TMPDIR/tarball")
 	vs_setup
 	D=${VSP}deb
@@ -31,12 +37,21 @@ teardown() { vs_teardown; }
 sys_state() { vs exec "$D" systemctl is-system-running 2>/dev/null; }
 settled() { case "$(sys_state)" in running | degraded) return 0 ;; esac; return 1; }
 
-# boot_settled: waits (up to 2 min, 0.2 s steps) for systemd to finish
-# booting; prints the failed units when it settles degraded
+# boot_settled: waits (up to 2 min, 0.2 s steps, less if the server stops)
+# for systemd to finish booting; prints the failed units when it settles
+# degraded, the server's log when it never answers
 boot_settled() {
 	local i state
-	for i in $(seq 600); do settled && break; sleep 0.2; done
+	for i in $(seq 600); do
+		settled && break
+		vs_status_is "$D" running || break # init died: no use waiting
+		sleep 0.2
+	done
 	state=$(sys_state) || true
+	if [ -z "$state" ]; then
+		echo "# server status: $(vs_status "$D"); its log:" >&3
+		vs logs "$D" | tail -n 20 | sed 's/^/#   /' >&3
+	fi
 	echo "# systemd: $state after about $((i / 5)).$((i % 5 * 2)) s" >&3
 	if [ "$state" = degraded ]; then
 		vs exec "$D" systemctl --failed --no-legend --plain | sed 's/^/#   failed: /' >&3
