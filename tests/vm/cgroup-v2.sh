@@ -16,7 +16,7 @@ diag() { echo "# $*"; }
 # check DESC CMD...: one assertion
 check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 
-TESTS="own_cgroup pause resume update delete oom pids cpu run"
+TESTS="own_cgroup pause resume update delete oom pids cpu exec_nested run"
 
 why=
 if [ ! -x "$VSRUN" ]; then why="vsrun not built ($VSRUN does not exist)"
@@ -94,7 +94,7 @@ hung_if() { # STATUS WHAT: timeout(1) gave up on the runtime
 	case "$1" in 124|143|137) HUNG="vsrun hung earlier ($2: no answer in 30 s)" ;; esac
 }
 cleanup() {
-	for c in own oom pids cpu run; do
+	for c in own oom pids cpu nest run; do
 		timeout 5 "$VSRUN" --root "$ROOT" delete --force "$c" >/dev/null 2>&1
 	done
 	for d in $CG/vstest-*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
@@ -192,6 +192,26 @@ if bundle cpu '["/bin/sh","-c","while :; do :; done"]' \
 	vs delete --force cpu >/dev/null 2>&1
 else
 	not_ok "cpu: the container did not start"
+fi
+
+# --- exec into a container whose init made a cgroup of its own and enabled a
+# controller for it, as systemd does: the container's cgroup is no longer a
+# leaf (EBUSY), so the exec'd process joins init's cgroup
+if bundle nest '["/bin/sh","-c","mkdir /sys/fs/cgroup/init && echo $$ >/sys/fs/cgroup/init/cgroup.procs && echo +pids >/sys/fs/cgroup/cgroup.subtree_control && echo nested && exec sleep 1000"]' \
+	'.mounts |= map(if .destination == "/sys/fs/cgroup" then .type = "cgroup2" | .options = ["nosuid", "noexec", "nodev"] else . end)' &&
+	launch nest; then
+	nested_exec() {
+		wait_grep '^nested' "$T/nest.out" || return 1
+		file_is $CG/vstest-nest/cgroup.subtree_control pids || return 1
+		out=$(vs exec nest cat /proc/self/cgroup 2>&1); rc=$?
+		diag "exec_nested: exit $rc: $out"
+		[ $rc -eq 0 ] && [ "$out" = "0::/init" ] || return 1
+		vs delete --force nest || return 1
+		[ ! -e $CG/vstest-nest ] || { diag "$CG/vstest-nest is still there"; return 1; }
+	}
+	check "exec_nested: exec joins init's cgroup when init enabled controllers below the container's; delete removes both" nested_exec
+else
+	not_ok "exec_nested: the container did not start"
 fi
 
 # --- run: foreground, output, exit status, and nothing left behind
