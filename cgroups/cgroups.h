@@ -38,6 +38,11 @@ int cg_open_dir_fd(const struct vs_cgroup *cg, struct vs_err *err);
 
 /* Moves pid into the cgroup (every hierarchy on v1). */
 int cg_enter(const struct vs_cgroup *cg, pid_t pid, struct vs_err *err);
+/* The same for a process exec'd into a running container whose init is
+ * init_pid: where cgroup2 refuses the container's cgroup (EBUSY, it has
+ * controllers enabled for cgroups the container made, as systemd does), the
+ * process joins init's cgroup2 cgroup, if that is below the container's. */
+int cg_enter_exec(const struct vs_cgroup *cg, pid_t pid, pid_t init_pid, struct vs_err *err);
 
 /* Applies res to a live cgroup (vsrun update). */
 int cg_update(const struct vs_cgroup *cg, const struct conf_resources *res, struct vs_err *err);

@@ -468,25 +468,55 @@ int cg_open_dir_fd(const struct vs_cgroup *cg, struct vs_err *err)
 	return fd;
 }
 
-/* True if pid already sits in the cgroup2 cgroup at path (relative to the
- * hierarchy's root), from /proc/PID/cgroup's "0::" line. */
-static bool in_unified(pid_t pid, const char *path)
+/* pid's cgroup2 path (relative to the hierarchy's root) from the "0::"
+ * line of /proc/PID/cgroup, into out. */
+static int unified_path_of(pid_t pid, char *out, size_t len)
 {
 	char f[64];
 	_cleanup_free_ char *s = NULL;
 	snprintf(f, sizeof(f), "/proc/%d/cgroup", (int)pid);
-	if (vs_read_file(f, &s, NULL) < 0)
-		return false;
+	int r = vs_read_file(f, &s, NULL);
+	if (r < 0)
+		return r;
 	char *l = strstr(s, "\n0::");
 	l = l ? l + 1 : (!strncmp(s, "0::", 3) ? s : NULL);
 	if (!l)
-		return false;
+		return -ENOENT;
 	l += 3;
 	size_t n = strcspn(l, "\n");
-	return strlen(path) == n && !strncmp(l, path, n);
+	if (n >= len)
+		return -ENAMETOOLONG;
+	memcpy(out, l, n);
+	out[n] = '\0';
+	return 0;
 }
 
-int cg_enter(const struct vs_cgroup *cg, pid_t pid, struct vs_err *err)
+/* True if pid already sits in the cgroup2 cgroup at path. */
+static bool in_unified(pid_t pid, const char *path)
+{
+	char p[PATH_MAX];
+	return unified_path_of(pid, p, sizeof(p)) == 0 && !strcmp(p, path);
+}
+
+/* A process that joins a cgroup2 cgroup which cgroup2 refuses with EBUSY:
+ * the container made cgroups of its own below it and enabled controllers
+ * for them (systemd as its init does), so its top is no longer a leaf.
+ * The process goes where the container's init is instead, if that lies
+ * below the container's cgroup (never anywhere else). */
+static int enter_beside_init(const struct cg_dir *d, const char *cg_path, pid_t pid,
+			     pid_t init_pid, struct vs_err *err)
+{
+	char sub[PATH_MAX], dir[PATH_MAX];
+	size_t bl = strlen(cg_path);
+	if (init_pid <= 0 || unified_path_of(init_pid, sub, sizeof(sub)) < 0 ||
+	    strncmp(sub, cg_path, bl) || sub[bl] != '/')
+		return -EBUSY;
+	snprintf(dir, sizeof(dir), "%s%s", d->root, sub);
+	int r = cg_write(err, dir, "cgroup.procs", "%d", (int)pid);
+	return r < 0 ? vs_wrap(err, "%s", dir) : 0;
+}
+
+static int enter(const struct vs_cgroup *cg, pid_t pid, pid_t init_pid, struct vs_err *err)
 {
 	struct cg_dirs dirs;
 	cg_list_dirs(cg, &dirs, NULL);
@@ -496,10 +526,23 @@ int cg_enter(const struct vs_cgroup *cg, pid_t pid, struct vs_err *err)
 		if (cg->mode == CG_MODE_V1 && dirs.d[i].unified && in_unified(pid, cg->path))
 			continue;   /* cloned straight into it */
 		int r = cg_write(err, dirs.d[i].path, "cgroup.procs", "%d", (int)pid);
+		if (r == -EBUSY && dirs.d[i].unified &&
+		    enter_beside_init(&dirs.d[i], cg->path, pid, init_pid, err) == 0)
+			continue;
 		if (r < 0)
 			return vs_wrap(err, "%s", dirs.d[i].path);
 	}
 	return 0;
+}
+
+int cg_enter(const struct vs_cgroup *cg, pid_t pid, struct vs_err *err)
+{
+	return enter(cg, pid, 0, err);
+}
+
+int cg_enter_exec(const struct vs_cgroup *cg, pid_t pid, pid_t init_pid, struct vs_err *err)
+{
+	return enter(cg, pid, init_pid, err);
 }
 
 /* ---- processes ---- */

@@ -239,12 +239,27 @@ static void mounts(yajl_gen g, const struct conf_server *s, const char *etc_dir)
 	      (const char *[]){ "nosuid", "noexec", "nodev", NULL });
 	mount(g, "/sys", "sysfs", "sysfs",
 	      (const char *[]){ "nosuid", "noexec", "nodev", "ro", NULL });
-	mount(g, "/sys/fs/cgroup", "cgroup", "cgroup",
-	      (const char *[]){ "nosuid", "noexec", "nodev", "relatime", "ro", NULL });
 	if (s->init) {
+		/* A full system's init (systemd) manages cgroups of its own: it
+		 * gets the cgroup2 hierarchy, writable, rooted at the server's
+		 * cgroup by the cgroup namespace. On a v1/v2 hybrid host that
+		 * is the controller-less "unified" part, so systemd runs in
+		 * unified mode and tracks its services there, while the
+		 * server's limits stay on the v1 hierarchies it cannot see.
+		 * Hybrid mode would need the host's name=systemd hierarchy,
+		 * which is not the server's to write. */
+		mount(g, "/sys/fs/cgroup", "cgroup2", "cgroup",
+		      (const char *[]){ "nosuid", "noexec", "nodev", "relatime", NULL });
+		/* systemd mounts these itself when missing, which needs
+		 * CAP_SYS_ADMIN; /run/lock failing is fatal to it */
 		mount(g, "/run", "tmpfs", "tmpfs",
 		      (const char *[]){ "nosuid", "nodev", "mode=755", "size=65536k", NULL });
+		mount(g, "/run/lock", "tmpfs", "tmpfs",
+		      (const char *[]){ "nosuid", "nodev", "noexec", "mode=1777", "size=5120k", NULL });
 		mount(g, "/tmp", "tmpfs", "tmpfs", (const char *[]){ "nosuid", "nodev", "mode=1777", NULL });
+	} else {
+		mount(g, "/sys/fs/cgroup", "cgroup", "cgroup",
+		      (const char *[]){ "nosuid", "noexec", "nodev", "relatime", "ro", NULL });
 	}
 	if (etc_dir) {
 		static const char *const files[] = { "resolv.conf", "hosts", "hostname" };

@@ -179,7 +179,7 @@ int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_st
 	close(c.sync_fd);
 	c.sync_fd = -1;
 	vs_closep(&c.console_fd);
-	if (rec.has_cg && (r = cg_enter(&rec.cg, pid, err)) < 0)
+	if (rec.has_cg && (r = cg_enter_exec(&rec.cg, pid, rec.st.pid, err)) < 0)
 		goto out_kill;
 	if (rt_sync_send(sync_parent, SYNC_GO, NULL) < 0) {
 		r = vs_failx(err, EIO, "exec: the new process exited early");

@@ -968,6 +968,55 @@ static void test_server_vm(void)
 	ok(strstr(err.msg, "vm") != NULL, "server vm: the error names the key: %s", err.msg);
 }
 
+static const struct conf_mount *mount_at(const struct conf_config *c, const char *dst)
+{
+	for (size_t i = 0; i < c->n_mounts; i++)
+		if (!strcmp(c->mounts[i].destination, dst))
+			return &c->mounts[i];
+	return NULL;
+}
+
+/* A server with --init (a full distribution's init, systemd) gets a
+ * writable cgroup2 tree and the tmpfs mounts systemd cannot make without
+ * CAP_SYS_ADMIN; a plain server keeps the read-only cgroup view. */
+static void test_server_oci(void)
+{
+	for (int init = 0; init <= 1; init++) {
+		struct conf_server s = { .name = "web", .init = init };
+		char *j = conf_server_oci_config(&s, NULL, NULL);
+		struct conf_config *c = NULL;
+		struct vs_err err;
+		int r = conf_parse(j, strlen(j), "server", &c, &err);
+		free(j);
+		ok(r == 0, "server config (init=%d) parses", init);
+		if (r < 0) {
+			printf("#   %s\n", err.msg);
+			continue;
+		}
+		const struct conf_mount *cg = mount_at(c, "/sys/fs/cgroup");
+		const struct conf_mount *lock = mount_at(c, "/run/lock");
+		const struct conf_mount *run = mount_at(c, "/run");
+		ok(cg != NULL, "server (init=%d): /sys/fs/cgroup mounted", init);
+		if (init) {
+			ok(cg && !strcmp(cg->type, "cgroup2") && !(cg->flags & MS_RDONLY),
+			   "init server: cgroup2, writable");
+			ok(run && lock && run < lock && !strcmp(lock->type, "tmpfs") &&
+			   (lock->flags & MS_NOEXEC), "init server: /run/lock tmpfs after /run");
+			ok(mount_at(c, "/tmp") != NULL, "init server: /tmp tmpfs");
+			is_str(c->process->args[0], "/sbin/init", "init server: runs /sbin/init");
+			ok(vs_strv_len(c->process->env) > 0 &&
+			   !strcmp(c->process->env[vs_strv_len(c->process->env) - 1], "container=vserver"),
+			   "init server: container=vserver");
+			ok(c->linux_.ns[CONF_NS_CGROUP].present, "init server: own cgroup namespace");
+		} else {
+			ok(cg && !strcmp(cg->type, "cgroup") && (cg->flags & MS_RDONLY),
+			   "plain server: cgroup view read-only");
+			ok(!run && !lock, "plain server: no /run tmpfs");
+		}
+		conf_free(c);
+	}
+}
+
 int main(void)
 {
 	test_names();
@@ -984,5 +1033,6 @@ int main(void)
 	test_process_json();
 	test_load();
 	test_server_vm();
+	test_server_oci();
 	return tap_done();
 }

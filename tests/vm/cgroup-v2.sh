@@ -16,7 +16,7 @@ diag() { echo "# $*"; }
 # check DESC CMD...: one assertion
 check() { d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 
-TESTS="own_cgroup pause resume update delete oom pids cpu run"
+TESTS="own_cgroup pause resume update delete oom pids cpu exec_nested nsdelegate run"
 
 why=
 if [ ! -x "$VSRUN" ]; then why="vsrun not built ($VSRUN does not exist)"
@@ -94,7 +94,7 @@ hung_if() { # STATUS WHAT: timeout(1) gave up on the runtime
 	case "$1" in 124|143|137) HUNG="vsrun hung earlier ($2: no answer in 30 s)" ;; esac
 }
 cleanup() {
-	for c in own oom pids cpu run; do
+	for c in own oom pids cpu nest deleg run; do
 		timeout 5 "$VSRUN" --root "$ROOT" delete --force "$c" >/dev/null 2>&1
 	done
 	for d in $CG/vstest-*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
@@ -192,6 +192,50 @@ if bundle cpu '["/bin/sh","-c","while :; do :; done"]' \
 	vs delete --force cpu >/dev/null 2>&1
 else
 	not_ok "cpu: the container did not start"
+fi
+
+# --- exec into a container whose init made a cgroup of its own and enabled a
+# controller for it, as systemd does: the container's cgroup is no longer a
+# leaf (EBUSY), so the exec'd process joins init's cgroup
+if bundle nest '["/bin/sh","-c","mkdir /sys/fs/cgroup/init && echo $$ >/sys/fs/cgroup/init/cgroup.procs && echo +pids >/sys/fs/cgroup/cgroup.subtree_control && echo nested && exec sleep 1000"]' \
+	'.mounts |= map(if .destination == "/sys/fs/cgroup" then .type = "cgroup2" | .options = ["nosuid", "noexec", "nodev"] else . end)' &&
+	launch nest; then
+	nested_exec() {
+		wait_grep '^nested' "$T/nest.out" || return 1
+		file_is $CG/vstest-nest/cgroup.subtree_control pids || return 1
+		out=$(vs exec nest cat /proc/self/cgroup 2>&1); rc=$?
+		diag "exec_nested: exit $rc: $out"
+		[ $rc -eq 0 ] && [ "$out" = "0::/init" ] || return 1
+		vs delete --force nest || return 1
+		[ ! -e $CG/vstest-nest ] || { diag "$CG/vstest-nest is still there"; return 1; }
+	}
+	check "exec_nested: exec joins init's cgroup when init enabled controllers below the container's; delete removes both" nested_exec
+else
+	not_ok "exec_nested: the container did not start"
+fi
+
+# --- a writable cgroup2 (what a systemd guest gets) on a host that mounts
+# cgroup2 with nsdelegate (systemd hosts do): the container cannot change the
+# limits of its own cgroup, the root of its cgroup namespace, but can make
+# and limit cgroups below it
+if mount -o remount,nsdelegate $CG 2>/dev/null; then
+	if bundle deleg '["/bin/sh","-c","cd /sys/fs/cgroup; echo 999999999 >memory.max; echo own=$?; mkdir init sub && echo $$ >init/cgroup.procs && echo +memory >cgroup.subtree_control && echo 1048576 >sub/memory.max; echo sub=$?; exec sleep 1000"]' \
+		'.linux.resources.memory.limit = 33554432 | .mounts |= map(if .destination == "/sys/fs/cgroup" then .type = "cgroup2" | .options = ["nosuid", "noexec", "nodev"] else . end)' &&
+		launch deleg; then
+		delegated() {
+			wait_grep '^sub=' "$T/deleg.out" || return 1
+			diag "nsdelegate: $(tr '\n' ' ' <"$T/deleg.out")"
+			file_is $CG/vstest-deleg/memory.max 33554432 && file_is $CG/vstest-deleg/sub/memory.max 1048576 &&
+				grep -q '^own=1' "$T/deleg.out" && grep -q '^sub=0' "$T/deleg.out"
+		}
+		check "nsdelegate: a writable cgroup2 cannot raise its own memory.max, can limit its children" delegated
+		vs delete --force deleg >/dev/null 2>&1
+	else
+		not_ok "nsdelegate: the container did not start"
+	fi
+	mount -o remount $CG
+else
+	skip "nsdelegate: remount of $CG with nsdelegate refused"
 fi
 
 # --- run: foreground, output, exit status, and nothing left behind
