@@ -21,6 +21,18 @@ int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
  * chroot-style MS_MOVE when no_pivot), detach the old root, chdir("/"). */
 int rootfs_pivot(const char *rootfs, bool no_pivot, struct vs_err *err);
 
+/* runs in: container init without a mount namespace of its own (the
+ * mounts of rootfs_setup are then in the host's): chroot into rootfs. */
+int rootfs_chroot(const char *rootfs, struct vs_err *err);
+
+/* The mount id of the top mount at path (statx), 0 when unknown. */
+uint64_t rootfs_mount_id(const char *path);
+/* runs in: the runtime, for a container without a mount namespace, once it is
+ * gone: detaches the bind of the rootfs onto itself, with everything the
+ * container mounted under it. ours: the id of that bind (0 = unknown: detach
+ * every mount above below, the id the rootfs had before create). */
+int rootfs_host_release(const char *rootfs, uint64_t ours, uint64_t below);
+
 /* runs in: container init, after pivot_root, before dropping capabilities.
  * Masked paths, read-only paths, read-only root, rootfsPropagation. */
 int rootfs_finalize(const struct conf_config *cfg, struct vs_err *err);

@@ -99,6 +99,11 @@ int rt_setup_process(const struct conf_process *p, const struct conf_linux *lx,
 	int r = rt_apply_rlimits(p, err);
 	if (r >= 0)
 		r = rt_apply_process_misc(p, lx, err);
+	/* before the user switch and no_new_privs, as runc */
+	if (r >= 0)
+		r = rt_apply_apparmor(p->apparmor_profile, err);
+	if (r >= 0)
+		r = rt_apply_selinux_label(p->selinux_label, err);
 	if (r >= 0 && early)
 		r = load_seccomp(p, lx, sync_fd, err);
 	if (r >= 0)
@@ -185,7 +190,7 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 	}
 	int fds[CONF_NS__MAX];
 	memcpy(fds, a->ns_fds, sizeof(fds));
-	r = ns_join(fds, 1u << CONF_NS_PID, err);
+	r = ns_join(fds, (1u << CONF_NS_PID) | (a->userns_joined ? 1u << CONF_NS_USER : 0), err);
 	if (r < 0)
 		return r;
 	if (lx->ns[CONF_NS_CGROUP].present && !lx->ns[CONF_NS_CGROUP].path &&
@@ -200,6 +205,8 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 		return vs_fail(err, errno, "sethostname %s", cfg->hostname);
 	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
 		return vs_fail(err, errno, "setdomainname %s", cfg->domainname);
+	if (!a->no_new_keyring && (r = rt_apply_selinux_keylabel(p->selinux_label, err)) < 0)
+		return r;
 	if (!a->no_new_keyring &&
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
 		return vs_fail(err, errno, "keyctl: join a new session keyring");
@@ -218,7 +225,10 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 	if (r < 0)
 		return r;
 
-	r = rootfs_pivot(a->rootfs, a->no_pivot, err);
+	if (!lx->ns[CONF_NS_MOUNT].present)
+		r = rootfs_chroot(a->rootfs, err);
+	else
+		r = rootfs_pivot(a->rootfs, a->no_pivot, err);
 	if (r < 0)
 		return r;
 	r = write_sysctls(lx, err);

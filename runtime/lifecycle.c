@@ -1,5 +1,6 @@
 /* start, kill, delete, pause, resume, update, ps, stats and run. */
 #include "internal.h"
+#include "../rootfs/rootfs.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -190,7 +191,14 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 		}
 	}
 	r = 0;
-	if (rec.has_cg) {
+	if (rec.host_rootfs_below) {
+		/* no mount namespace: its mounts are in ours, under its rootfs */
+		r = rootfs_host_release(rec.st.rootfs, rec.host_rootfs_mnt, rec.host_rootfs_below);
+		if (r < 0)
+			r = vs_fail(err, -r, "delete container \"%s\": detach the mounts under %s",
+				    id, rec.st.rootfs);
+	}
+	if (r >= 0 && rec.has_cg) {
 		r = cg_destroy(&rec.cg, err);
 		if (r < 0)
 			r = vs_wrap(err, "delete container \"%s\"", id);
