@@ -389,7 +389,7 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	 * later point leaves enough for delete --force */
 	char path[PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/config.json", c->dir);
-	r = vs_write_file_atomic(path, c->cfg_json, c->cfg_len, 0600);
+	r = vs_write_file_replace(path, c->cfg_json, c->cfg_len, 0600);
 	if (r < 0)
 		return vs_fail(err, -r, "state: write %s", path);
 	r = rt_record_write(c->ctx, rec, err);

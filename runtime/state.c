@@ -202,7 +202,7 @@ int rt_record_write(const struct rt_ctx *ctx, const struct rt_record *rec, struc
 	yajl_gen_map_close(g);
 	_cleanup_free_ char *json = gen_finish(g);
 	snprintf(path, sizeof(path), "%s/state.json", dir);
-	r = vs_write_file_atomic(path, json, strlen(json), 0600);
+	r = vs_write_file_replace(path, json, strlen(json), 0600);
 	if (r < 0)
 		return vs_fail(err, -r, "state: write %s", path);
 	return 0;
