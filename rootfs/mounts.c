@@ -267,6 +267,12 @@ static int rootfs_mount_private(const char *rootfs)
 int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 		 const char *console_path, struct vs_err *err)
 {
+	return rootfs_setup_wait(cfg, rootfs, console_path, NULL, NULL, err);
+}
+
+int rootfs_setup_wait(const struct conf_config *cfg, const char *rootfs, const char *console_path,
+		      int (*wait)(void *arg, struct vs_err *err), void *arg, struct vs_err *err)
+{
 	if (!rootfs || rootfs[0] != '/')
 		return vs_failx(err, EINVAL, "rootfs: %s: the root must be an absolute path",
 				rootfs ? rootfs : "(null)");
@@ -313,7 +319,14 @@ int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 	c.root_fd = root_fd;
 
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
-		int r = rfs_do_mount(&c, &cfg->mounts[i], i, err);
+		const struct conf_mount *m = &cfg->mounts[i];
+		if (wait && (is_type(m, "cgroup") || is_type(m, "cgroup2"))) {
+			int r = wait(arg, err);
+			if (r < 0)
+				return r;
+			wait = NULL;
+		}
+		int r = rfs_do_mount(&c, m, i, err);
 		if (r < 0)
 			return r;
 	}

@@ -17,6 +17,12 @@
 int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 		 const char *console_path, struct vs_err *err);
 
+/* rootfs_setup, calling wait(arg) once before the first cgroup or cgroup2
+ * mount (what is mounted there depends on the caller's cgroup): the caller
+ * may still be on its way into its cgroups until then. */
+int rootfs_setup_wait(const struct conf_config *cfg, const char *rootfs, const char *console_path,
+		      int (*wait)(void *arg, struct vs_err *err), void *arg, struct vs_err *err);
+
 /* runs in: container init, after rootfs_setup. pivot_root into rootfs (or
  * chroot-style MS_MOVE when no_pivot), detach the old root, chdir("/"). */
 int rootfs_pivot(const char *rootfs, bool no_pivot, struct vs_err *err);

@@ -490,12 +490,15 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		if (r < 0)
 			return r;
 	}
+	/* init makes its first mounts while we move it (see wait_cgroup) */
+	if (rt_sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
+		return vs_failx(err, EIO, "container init exited during create");
 	if (!into_cg || rec->cg.mode != CG_MODE_V2) {
 		r = cg_enter(&rec->cg, pid, err);
 		if (r < 0)
 			return r;
 	}
-	if (rt_sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
+	if (rt_sync_send(c->sync_fd, SYNC_CGROUP, NULL) < 0)
 		return vs_failx(err, EIO, "container init exited during create");
 	r = talk_to_init(c, err);
 	if (r < 0)

@@ -170,6 +170,26 @@ static int bind_console(struct vs_err *err)
 	return 0;
 }
 
+/* The parent moves init into its v1 cgroups (a slow write: a cgroup
+ * migration waits for an RCU grace period) while init already makes its
+ * mounts; init waits for the word only where its cgroup matters: before a
+ * cgroup namespace is made, before a cgroup filesystem is mounted (it binds
+ * init's own cgroups), before the hooks. Once. */
+static int wait_cgroup(void *arg, struct vs_err *err)
+{
+	static bool done;
+	const struct rt_init_args *a = arg;
+	struct sync_msg m;
+	if (done)
+		return 0;
+	if (rt_sync_recv(a->sync_fd, &m) < 0)
+		_exit(1); /* the parent is gone: nothing to report to */
+	if (m.type != SYNC_CGROUP)
+		return vs_failx(err, EPROTO, "sync: unexpected message %d from the runtime", m.type);
+	done = true;
+	return 0;
+}
+
 static int init_setup(const struct rt_init_args *a, char **state_json, char *exe, size_t exelen,
 		      bool *seccomp_done, struct vs_err *err)
 {
@@ -193,9 +213,11 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 	r = ns_join(fds, (1u << CONF_NS_PID) | (a->userns_joined ? 1u << CONF_NS_USER : 0), err);
 	if (r < 0)
 		return r;
+	/* a cgroup namespace is rooted where init is when it is made */
 	if (lx->ns[CONF_NS_CGROUP].present && !lx->ns[CONF_NS_CGROUP].path &&
-	    unshare(CLONE_NEWCGROUP) < 0)
-		return vs_fail(err, errno, "namespaces: unshare cgroup namespace");
+	    (wait_cgroup((void *)a, err) < 0 || unshare(CLONE_NEWCGROUP) < 0))
+		return err->code ? -err->code
+				 : vs_fail(err, errno, "namespaces: unshare cgroup namespace");
 	if (lx->ns[CONF_NS_TIME].present && !lx->ns[CONF_NS_TIME].path) {
 		r = enter_time_ns(lx, err);
 		if (r < 0)
@@ -211,7 +233,9 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
 		return vs_fail(err, errno, "keyctl: join a new session keyring");
 
-	r = rootfs_setup(cfg, a->rootfs, NULL, err);
+	r = rootfs_setup_wait(cfg, a->rootfs, NULL, wait_cgroup, (void *)a, err);
+	if (r >= 0)
+		r = wait_cgroup((void *)a, err);
 	if (r < 0)
 		return r;
 

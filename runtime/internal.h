@@ -113,12 +113,13 @@ void rt_now_rfc3339(char *buf, size_t len);
 
 /* ---- create / init (create.c, init.c) ---- */
 enum sync_type {
-	SYNC_GO = 1,            /* parent -> init: maps written, cgroup entered */
+	SYNC_GO = 1,            /* parent -> init: maps written (exec: cgroup entered too) */
 	SYNC_HOOKS,             /* init -> parent: run prestart/createRuntime now */
 	SYNC_HOOKS_DONE,        /* parent -> init */
 	SYNC_SECCOMP_FD,        /* init -> parent: listener fd follows (SCM_RIGHTS) */
 	SYNC_READY,             /* init -> parent: waiting on the exec fifo */
 	SYNC_ERROR,             /* either way: msg says what */
+	SYNC_CGROUP,            /* parent -> init: init is in its cgroups (create) */
 };
 
 struct sync_msg {
