@@ -180,7 +180,15 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 				"(stop it first, or use --force)", id, rt_status_name(status));
 	}
 	if (status != RT_STOPPED || rec.st.pid > 0) {
-		if (rec.has_cg) {
+		/* a stopped container whose cgroup is empty needs no freeze and
+		 * kill (what its init left behind would still be listed) */
+		pid_t *left = NULL;
+		size_t n_left = 1;
+		struct vs_err ign = { 0 };
+		if (rec.has_cg && status == RT_STOPPED && cg_pids(&rec.cg, &left, &n_left, &ign) < 0)
+			n_left = 1;
+		free(left);
+		if (rec.has_cg && n_left > 0) {
 			cg_kill_all(&rec.cg, SIGKILL, err);
 			if (status == RT_PAUSED)
 				cg_freeze(&rec.cg, false, err);
