@@ -8,7 +8,7 @@
 # Timings are information, never asserted.
 #   bench/run.sh
 # Environment: BUILD=build, VSRUN=$BUILD/vsrun, CRUN=crun, RUNC=runc,
-#   BENCH_N=100, BENCH_RSS_N=5
+#   BENCH_N=100, BENCH_RSS_N=5, VSRUN_BEFORE=another vsrun for a before/after row
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -126,6 +126,18 @@ else
 	echo "error not built ($BUILD/vsrun missing or --version fails)" >"$tmp/vsrun"
 fi
 rows+=(vsrun)
+# VSRUN_BEFORE: a second vsrun build (say, of the previous commit) measured in
+# the same run, for before/after ratios on a loaded machine
+if [ -n "${VSRUN_BEFORE:-}" ]; then
+	label[before]="vsrun before"
+	if [ -x "$VSRUN_BEFORE" ] && "$VSRUN_BEFORE" --version >/dev/null 2>&1; then
+		echo "# bench: vsrun before ($VSRUN_BEFORE), N=$N" >&2
+		measure "$VSRUN_BEFORE" "$B" "$tmp/before" "$MAXRSS"
+	else
+		echo "error $VSRUN_BEFORE: not a vsrun" >"$tmp/before"
+	fi
+	rows+=(before)
+fi
 # crun: 1.8 refuses the v1/v2 hybrid layout unless /sys/fs/cgroup/unified is
 # hidden, so its whole loop runs in a private mount namespace with an empty
 # tmpfs over it (made once: the unshare is not in the timings)

@@ -119,10 +119,50 @@ int cg_resolve(const char *cgroups_path, const char *id, struct vs_cgroup *cg,
 
 /* ---- the host's hierarchies ---- */
 
+/* The v1 layout (which hierarchies are mounted, which controllers share
+ * one) takes two syscalls per controller to learn, and a create, start and
+ * delete ask a dozen times: it is kept for a second per process (a
+ * long-lived monitor sees a hierarchy mounted later soon enough). */
+static struct {
+	char root[PATH_MAX];
+	struct timespec at;
+	struct cg_dirs dirs;   /* paths empty */
+	unsigned mounted;
+} v1_cache;
+
+static bool v1_cache_get(const char *root, const struct vs_cgroup *cg, struct cg_dirs *dirs,
+			 unsigned *mounted)
+{
+	struct timespec now;
+	if (!v1_cache.at.tv_sec || strcmp(v1_cache.root, root) ||
+	    clock_gettime(CLOCK_MONOTONIC, &now) < 0 || now.tv_sec - v1_cache.at.tv_sec > 1)
+		return false;
+	*dirs = v1_cache.dirs;
+	for (int i = 0; i < dirs->n; i++)
+		snprintf(dirs->d[i].path, sizeof(dirs->d[i].path), "%s%s", dirs->d[i].root, cg->path);
+	if (mounted)
+		*mounted = v1_cache.mounted;
+	return true;
+}
+
+static void v1_cache_put(const char *root, const struct cg_dirs *dirs, unsigned mounted)
+{
+	if (clock_gettime(CLOCK_MONOTONIC, &v1_cache.at) < 0 || strlen(root) >= sizeof(v1_cache.root))
+		return;
+	snprintf(v1_cache.root, sizeof(v1_cache.root), "%s", root);
+	v1_cache.dirs = *dirs;
+	for (int i = 0; i < dirs->n; i++)
+		v1_cache.dirs.d[i].path[0] = '\0';
+	v1_cache.mounted = mounted;
+}
+
 int cg_list_dirs(const struct vs_cgroup *cg, struct cg_dirs *dirs, unsigned *mounted)
 {
 	const char *root = cg_mount_root();
 	struct statfs sfs;
+	unsigned mnt = 0;
+	if (cg->mode != CG_MODE_V2 && v1_cache_get(root, cg, dirs, mounted))
+		return 0;
 	memset(dirs, 0, sizeof(*dirs));
 	if (mounted)
 		*mounted = 0;
@@ -141,8 +181,7 @@ int cg_list_dirs(const struct vs_cgroup *cg, struct cg_dirs *dirs, unsigned *mou
 		snprintf(p, sizeof(p), "%s/%s", root, v1_names[c]);
 		if (statfs(p, &sfs) < 0 || sfs.f_type != CGROUP_SUPER_MAGIC || stat(p, &st) < 0)
 			continue;
-		if (mounted)
-			*mounted |= 1u << c;
+		mnt |= 1u << c;
 		int i;
 		for (i = 0; i < dirs->n; i++)
 			if (devs[i] == st.st_dev)
@@ -163,6 +202,9 @@ int cg_list_dirs(const struct vs_cgroup *cg, struct cg_dirs *dirs, unsigned *mou
 		snprintf(d->path, sizeof(d->path), "%s%s", u, cg->path);
 		d->unified = true;
 	}
+	if (mounted)
+		*mounted = mnt;
+	v1_cache_put(root, dirs, mnt);
 	return 0;
 }
 

@@ -20,7 +20,11 @@ static const char *usage_exec =
 	"      --console-socket P  send the pty master to this unix socket\n"
 	"      --preserve-fds N    pass fds 3..3+N-1 to the process\n"
 	"      --no-new-privs      set no_new_privs\n"
-	"      --process-label L, --apparmor P, --cgroup PATH, --ignore-paused\n"
+	"      --apparmor PROFILE  run under this AppArmor profile (refused where\n"
+	"                          AppArmor is not enabled)\n"
+	"      --process-label L   run with this SELinux label (refused where\n"
+	"                          SELinux is not enabled)\n"
+	"      --cgroup PATH, --ignore-paused\n"
 	"                          accepted for compatibility; ignored";
 
 static void set_env(struct conf_process *p, const char *kv)
@@ -79,7 +83,7 @@ int oci_exec(int argc, char **argv)
 		{ 0 }
 	};
 	struct rt_exec_opts o = { 0 };
-	const char *process_file = NULL, *cwd = NULL, *user = NULL;
+	const char *process_file = NULL, *cwd = NULL, *user = NULL, *apparmor = NULL, *label = NULL;
 	bool tty = false, nnp = false;
 	char **envs = NULL, **gids = NULL, **caps = NULL;
 	int c, ret = 2;
@@ -96,7 +100,9 @@ int oci_exec(int argc, char **argv)
 		case 'P': o.pid_file = optarg; break;
 		case 'C': o.console_socket = optarg; break;
 		case 'n': nnp = true; break;
-		case 'L': case 'A': case 'I': case 'G': break;
+		case 'A': apparmor = optarg; break;
+		case 'L': label = optarg; break;
+		case 'I': case 'G': break;
 		case 'f': {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -173,6 +179,14 @@ int oci_exec(int argc, char **argv)
 	}
 	if (nnp)
 		p->no_new_privileges = true;
+	if (apparmor) {
+		free(p->apparmor_profile);
+		p->apparmor_profile = vs_xstrdup(apparmor);
+	}
+	if (label) {
+		free(p->selinux_label);
+		p->selinux_label = vs_xstrdup(label);
+	}
 	o.process = p;
 	int status = 0;
 	if (rt_exec(&g_cli.ctx, &o, &status, &err) < 0)

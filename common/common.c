@@ -259,7 +259,21 @@ int vs_write_file(const char *path, const char *data)
 	return vs_write_file_at(AT_FDCWD, path, data);
 }
 
+static int write_replace(const char *path, const void *data, size_t len, mode_t mode,
+			 bool durable);
+
 int vs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_replace(path, data, len, mode, true);
+}
+
+int vs_write_file_replace(const char *path, const void *data, size_t len, mode_t mode)
+{
+	return write_replace(path, data, len, mode, false);
+}
+
+static int write_replace(const char *path, const void *data, size_t len, mode_t mode,
+			 bool durable)
 {
 	char tmp[PATH_MAX];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
@@ -268,7 +282,7 @@ int vs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 	if (fd < 0)
 		return -errno;
 	ssize_t w = vs_write_all(fd, data, len);
-	if (w < 0 || fsync(fd) < 0) {
+	if (w < 0 || (durable && fsync(fd) < 0)) {
 		int e = w < 0 ? (int)-w : errno;
 		close(fd);
 		unlink(tmp);
@@ -279,6 +293,8 @@ int vs_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 		unlink(tmp);
 		return -e;
 	}
+	if (!durable)
+		return 0;
 	/* make the rename durable */
 	char dir[PATH_MAX];
 	snprintf(dir, sizeof(dir), "%s", path);

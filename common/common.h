@@ -84,6 +84,10 @@ int vs_write_file(const char *path, const char *data);
 int vs_write_file_at(int dirfd, const char *path, const char *data);
 /* Atomic replace: temp file in the same dir, fsync, rename, fsync dir. */
 int vs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* The same without the fsyncs: atomic against a kill at any moment, not
+ * durable across a crash of the machine. For state that does not outlive a
+ * reboot anyway (the runtime state of running containers). */
+int vs_write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
 /* mkdir -p; existing directories are fine. */
 int vs_mkdir_p(const char *path, mode_t mode);
 /* rm -rf that does not cross mount points; missing is fine. */

@@ -128,6 +128,23 @@ static int mount_sys_fallback(struct rfs_ctx *c, const struct conf_mount *m,
 	return mount_bind(c, &b, err);
 }
 
+/* linux.mountLabel goes on every new filesystem that takes a context=
+ * option, as runc does: not proc, sysfs, mqueue or cgroups, whose files
+ * carry labels of their own. NULL when there is no label to add. The runtime
+ * has refused a label already when SELinux is not enabled. */
+static char *with_mount_label(const struct conf_mount *m, const char *label)
+{
+	static const char *const unlabeled[] = { "proc", "sysfs", "mqueue", "cgroup", "cgroup2" };
+	if (!label || !*label)
+		return NULL;
+	for (size_t i = 0; i < VS_ARRAY_SIZE(unlabeled); i++)
+		if (is_type(m, unlabeled[i]))
+			return NULL;
+	if (m->data && *m->data)
+		return vs_xasprintf("%s,context=\"%s\"", m->data, label);
+	return vs_xasprintf("context=\"%s\"", label);
+}
+
 /* A new filesystem (proc, tmpfs, sysfs, mqueue, devpts, cgroup2, others). */
 static int mount_new(struct rfs_ctx *c, const struct conf_mount *m, struct vs_err *err)
 {
@@ -157,7 +174,9 @@ static int mount_new(struct rfs_ctx *c, const struct conf_mount *m, struct vs_er
 	char fdp[32];
 	unsigned long flags = m->flags & ~(PROP_MASK | MS_REC);
 	const char *src = m->source ? m->source : m->type;
-	if (mount(src, rfs_fdpath(fdp, sizeof(fdp), target), m->type, flags, m->data) < 0) {
+	_cleanup_free_ char *labeled = with_mount_label(m, c->cfg->linux_.mount_label);
+	const char *data = labeled ? labeled : m->data;
+	if (mount(src, rfs_fdpath(fdp, sizeof(fdp), target), m->type, flags, data) < 0) {
 		int e = errno;
 		if (is_type(m, "sysfs") && (e == EPERM || e == EACCES))
 			return mount_sys_fallback(c, m, err);
@@ -248,6 +267,12 @@ static int rootfs_mount_private(const char *rootfs)
 int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 		 const char *console_path, struct vs_err *err)
 {
+	return rootfs_setup_wait(cfg, rootfs, console_path, NULL, NULL, err);
+}
+
+int rootfs_setup_wait(const struct conf_config *cfg, const char *rootfs, const char *console_path,
+		      int (*wait)(void *arg, struct vs_err *err), void *arg, struct vs_err *err)
+{
 	if (!rootfs || rootfs[0] != '/')
 		return vs_failx(err, EINVAL, "rootfs: %s: the root must be an absolute path",
 				rootfs ? rootfs : "(null)");
@@ -258,15 +283,17 @@ int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 	 * (or what rootfsPropagation asks) before we touch anything. An
 	 * unbindable tree could not be bound (the rootfs onto itself, the
 	 * binds of config.json): it is rslave until rootfs_finalize() makes
-	 * the new root unbindable. */
+	 * the new root unbindable. Without a mount namespace of its own the
+	 * container shares the host's: its "/" is left as it is. */
+	bool host_ns = !cfg->linux_.ns[CONF_NS_MOUNT].present;
 	unsigned long prop = cfg->linux_.rootfs_propagation & PROP_MASK;
 	if (!prop || prop == MS_UNBINDABLE)
 		prop = MS_SLAVE;
-	if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+	if (!host_ns && mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
 		return vs_fail(err, errno, "rootfs: make / %s",
 			       prop == MS_SLAVE ? "rslave" : "propagation as rootfsPropagation");
 
-	if (prop == MS_SHARED) {
+	if (!host_ns && prop == MS_SHARED) {
 		int r = rootfs_mount_private(rootfs);
 		if (r < 0)
 			return vs_fail(err, -r, "rootfs: make the mount holding %s private",
@@ -277,6 +304,11 @@ int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 	 * its own so the read-only root can be one mount flag. */
 	if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return vs_fail(err, errno, "rootfs: bind %s onto itself", rootfs);
+	/* in the host's namespace, what is mounted under the container's root
+	 * from here on stays there: no copies in the host's peer namespaces.
+	 * The bind itself, with all of it, is detached at delete. */
+	if (host_ns && mount(NULL, rootfs, NULL, MS_PRIVATE | MS_REC, NULL) < 0)
+		return vs_fail(err, errno, "rootfs: make the bind of %s private", rootfs);
 
 	struct rfs_ctx c = {
 		.cfg = cfg, .rootfs = rootfs, .root_fd = -EBADF, .userns = rfs_in_userns(),
@@ -287,7 +319,14 @@ int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 	c.root_fd = root_fd;
 
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
-		int r = rfs_do_mount(&c, &cfg->mounts[i], i, err);
+		const struct conf_mount *m = &cfg->mounts[i];
+		if (wait && (is_type(m, "cgroup") || is_type(m, "cgroup2"))) {
+			int r = wait(arg, err);
+			if (r < 0)
+				return r;
+			wait = NULL;
+		}
+		int r = rfs_do_mount(&c, m, i, err);
 		if (r < 0)
 			return r;
 	}

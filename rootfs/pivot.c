@@ -2,6 +2,7 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 /* runs in: container init, after rootfs_setup.
@@ -39,5 +40,44 @@ int rootfs_pivot(const char *rootfs, bool no_pivot, struct vs_err *err)
 	}
 	if (chdir("/") < 0)
 		return vs_fail(err, errno, "rootfs: chdir /");
+	return 0;
+}
+
+/* runs in: container init without a mount namespace of its own, after
+ * rootfs_setup. The mounts are in the host's namespace, so neither
+ * pivot_root nor a move onto "/" may be used: chroot, as runc and crun do. */
+int rootfs_chroot(const char *rootfs, struct vs_err *err)
+{
+	if (chdir(rootfs) < 0)
+		return vs_fail(err, errno, "rootfs: chdir %s", rootfs);
+	if (chroot(".") < 0)
+		return vs_fail(err, errno, "rootfs: chroot %s", rootfs);
+	if (chdir("/") < 0)
+		return vs_fail(err, errno, "rootfs: chdir /");
+	return 0;
+}
+
+/* The mount id of what path resolves to (the top mount there), 0 when
+ * unknown. */
+uint64_t rootfs_mount_id(const char *path)
+{
+	struct statx stx;
+	if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+int rootfs_host_release(const char *rootfs, uint64_t ours, uint64_t below)
+{
+	/* bounded: a rootfs someone keeps mounting over is not ours to chase */
+	for (int i = 0; i < 8; i++) {
+		uint64_t top = rootfs_mount_id(rootfs);
+		if (!top || top == below || (ours && top != ours))
+			return 0;
+		if (umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+			return -errno;
+		if (ours)
+			return 0;
+	}
 	return 0;
 }

@@ -17,9 +17,27 @@
 int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 		 const char *console_path, struct vs_err *err);
 
+/* rootfs_setup, calling wait(arg) once before the first cgroup or cgroup2
+ * mount (what is mounted there depends on the caller's cgroup): the caller
+ * may still be on its way into its cgroups until then. */
+int rootfs_setup_wait(const struct conf_config *cfg, const char *rootfs, const char *console_path,
+		      int (*wait)(void *arg, struct vs_err *err), void *arg, struct vs_err *err);
+
 /* runs in: container init, after rootfs_setup. pivot_root into rootfs (or
  * chroot-style MS_MOVE when no_pivot), detach the old root, chdir("/"). */
 int rootfs_pivot(const char *rootfs, bool no_pivot, struct vs_err *err);
+
+/* runs in: container init without a mount namespace of its own (the
+ * mounts of rootfs_setup are then in the host's): chroot into rootfs. */
+int rootfs_chroot(const char *rootfs, struct vs_err *err);
+
+/* The mount id of the top mount at path (statx), 0 when unknown. */
+uint64_t rootfs_mount_id(const char *path);
+/* runs in: the runtime, for a container without a mount namespace, once it is
+ * gone: detaches the bind of the rootfs onto itself, with everything the
+ * container mounted under it. ours: the id of that bind (0 = unknown: detach
+ * every mount above below, the id the rootfs had before create). */
+int rootfs_host_release(const char *rootfs, uint64_t ours, uint64_t below);
 
 /* runs in: container init, after pivot_root, before dropping capabilities.
  * Masked paths, read-only paths, read-only root, rootfsPropagation. */

@@ -5,6 +5,7 @@
  * failure everything made so far is undone. */
 #include "internal.h"
 #include "../namespaces/namespaces.h"
+#include "../rootfs/rootfs.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -14,12 +15,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/sched.h>
 
 #ifndef CLONE_INTO_CGROUP
 #define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+#ifndef RDTGROUP_SUPER_MAGIC
+#define RDTGROUP_SUPER_MAGIC 0x7655821
 #endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -45,6 +50,21 @@ static bool same_ns(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
+/* linux.intelRdt is not implemented: refused with the reason, never
+ * ignored (a cache or bandwidth split the container was promised would be
+ * silently missing). runc refuses schemas where RDT is not enabled too. */
+static int check_intel_rdt(const struct conf_linux *lx, struct vs_err *err)
+{
+	struct statfs sf;
+	if (!lx->intel_rdt.set)
+		return 0;
+	if (statfs("/sys/fs/resctrl", &sf) < 0 || (unsigned long)sf.f_type != RDTGROUP_SUPER_MAGIC)
+		return vs_failx(err, EOPNOTSUPP, "conf: config.json: linux.intelRdt: Intel RDT is "
+				"not available on this host (no resctrl at /sys/fs/resctrl)");
+	return vs_failx(err, EOPNOTSUPP, "conf: config.json: linux.intelRdt: not supported by "
+			"vsrun (resctrl groups are not managed)");
+}
+
 static int load_config(struct create_ctx *c, struct vs_err *err)
 {
 	const struct rt_create_opts *o = c->o;
@@ -66,8 +86,11 @@ static int load_config(struct create_ctx *c, struct vs_err *err)
 		return vs_failx(err, EINVAL, "conf: config.json: process: required to create a container");
 	if (!cfg->root.path)
 		return vs_failx(err, EINVAL, "conf: config.json: root.path: required on linux");
-	if (!cfg->linux_.ns[CONF_NS_MOUNT].present)
-		return vs_failx(err, EINVAL, "conf: config.json: linux.namespaces: a mount namespace is required");
+	int r2 = rt_lsm_check(cfg->process, &cfg->linux_, "conf: config.json: process.", err);
+	if (r2 >= 0)
+		r2 = check_intel_rdt(&cfg->linux_, err);
+	if (r2 < 0)
+		return r2;
 	if (cfg->process->terminal && !o->console_socket && !o->detach_tty_ok)
 		return vs_failx(err, EINVAL, "process.terminal is true: --console-socket is required");
 	if (!cfg->process->terminal && o->console_socket)
@@ -180,6 +203,65 @@ static pid_t clone_init(struct create_ctx *c, int flags, int cg_fd, struct rt_in
 	return (pid_t)pid;
 }
 
+/* A user namespace joined by path with new namespaces besides: these must
+ * be owned by the joined user namespace, so they are made by a process
+ * inside it. A helper joins it (the pid namespace of the config first, for
+ * its children, while it still has the host's rights), becomes its root,
+ * and clones init with CLONE_PARENT: init is our child, as on the usual
+ * path, and the helper exits. The id maps belong to whoever made the user
+ * namespace and are not written. The helper's clone knows no cgroup
+ * (CLONE_INTO_CGROUP needs rights the helper has dropped): the caller moves
+ * init. */
+static pid_t clone_init_in_userns(int flags, struct rt_init_args *a, const char *path,
+				  struct vs_err *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return vs_fail(err, errno, "pipe");
+	pid_t helper = fork();
+	if (helper < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return vs_fail(err, e, "fork");
+	}
+	if (helper == 0) {
+		long pid = -1;
+		int e = 0;
+		if (a->ns_fds[CONF_NS_PID] >= 0 && setns(a->ns_fds[CONF_NS_PID], CLONE_NEWPID) < 0)
+			e = errno;
+		else if (setns(a->ns_fds[CONF_NS_USER], CLONE_NEWUSER) < 0)
+			e = errno;
+		if (!e) {
+			(void)!setresgid(0, 0, 0);
+			(void)!setresuid(0, 0, 0);
+			struct clone_args ca;
+			memset(&ca, 0, sizeof(ca));
+			/* no exit_signal with CLONE_PARENT: init inherits the
+			 * helper's, SIGCHLD (it was forked) */
+			ca.flags = (uint64_t)flags | CLONE_PARENT;
+			pid = syscall(SYS_clone3, &ca, sizeof(ca));
+			if (pid == 0) {
+				a->userns_joined = true;
+				rt_init_main(a);
+			}
+			if (pid < 0)
+				e = errno;
+		}
+		int msg[2] = { (int)pid, e };
+		_exit(write(p[1], msg, sizeof(msg)) == sizeof(msg) ? 0 : 1);
+	}
+	close(p[1]);
+	int msg[2] = { -1, EIO };
+	ssize_t n = read(p[0], msg, sizeof(msg));
+	close(p[0]);
+	waitpid(helper, NULL, 0);
+	if (n != sizeof(msg) || msg[0] <= 0)
+		return vs_fail(err, msg[1] ? msg[1] : EIO, "namespaces: create the new namespaces "
+			       "inside the user namespace %s", path);
+	return (pid_t)msg[0];
+}
+
 /* The hooks of create see the status "created", as crun passes it and the
  * runtime-tools suite expects (runc passes "creating"). */
 static int run_parent_hooks(struct create_ctx *c, struct vs_err *err)
@@ -269,6 +351,8 @@ static void rollback(struct create_ctx *c)
 	if (c->cg_made) {
 		cg_destroy(&c->rec.cg, &ign);
 	}
+	if (c->rec.host_rootfs_below)
+		rootfs_host_release(c->rootfs, 0, c->rec.host_rootfs_below);
 	if (c->dir[0])
 		vs_rm_rf(c->dir);
 }
@@ -305,7 +389,7 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	 * later point leaves enough for delete --force */
 	char path[PATH_MAX + 16];
 	snprintf(path, sizeof(path), "%s/config.json", c->dir);
-	r = vs_write_file_atomic(path, c->cfg_json, c->cfg_len, 0600);
+	r = vs_write_file_replace(path, c->cfg_json, c->cfg_len, 0600);
 	if (r < 0)
 		return vs_fail(err, -r, "state: write %s", path);
 	r = rt_record_write(c->ctx, rec, err);
@@ -320,6 +404,17 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		return r;
 	}
 
+	if (!lx->ns[CONF_NS_MOUNT].present) {
+		/* the mounts go into the host's namespace, under a bind of the
+		 * rootfs: recorded before it exists, so that delete --force after
+		 * a kill -9 finds what to detach */
+		rec->host_rootfs_below = rootfs_mount_id(c->rootfs);
+		if (!rec->host_rootfs_below)
+			return vs_failx(err, EOPNOTSUPP, "rootfs %s: no mount id (statx)", c->rootfs);
+		r = rt_record_write(c->ctx, rec, err);
+		if (r < 0)
+			return r;
+	}
 	add_default_device_rules(lx);
 	r = cg_create(&rec->cg, lx->has_resources ? &lx->resources : NULL, err);
 	if (r < 0)
@@ -368,23 +463,19 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 
 	int flags = ns_new_flags(lx) & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
 	a.new_userns = flags & CLONE_NEWUSER;
-	if (lx->ns[CONF_NS_USER].path && (flags & ~CLONE_NEWUSER)) {
-		/* the new namespaces would be owned by our user namespace, not the
-		 * joined one */
-		r = vs_failx(err, EOPNOTSUPP, "namespaces: joining a user namespace by path "
-			     "together with new namespaces is not supported");
-		goto out_fds;
-	}
+	/* new namespaces in a user namespace joined by path: made from inside */
+	bool in_userns = lx->ns[CONF_NS_USER].path && (flags & ~CLONE_NEWUSER);
 	/* joining a pid namespace by path: our children are born into it */
-	if (a.ns_fds[CONF_NS_PID] >= 0) {
+	if (a.ns_fds[CONF_NS_PID] >= 0 && !in_userns) {
 		own_pidns = open("/proc/self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
 		if (setns(a.ns_fds[CONF_NS_PID], CLONE_NEWPID) < 0) {
 			r = vs_fail(err, errno, "namespaces: join pid namespace %s", lx->ns[CONF_NS_PID].path);
 			goto out_fds;
 		}
 	}
-	int cg_fd = cg_open_dir_fd(&rec->cg, NULL);
-	pid_t pid = clone_init(c, flags, cg_fd, &a, err);
+	int cg_fd = in_userns ? -1 : cg_open_dir_fd(&rec->cg, NULL);
+	pid_t pid = in_userns ? clone_init_in_userns(flags, &a, lx->ns[CONF_NS_USER].path, err)
+			      : clone_init(c, flags, cg_fd, &a, err);
 	bool into_cg = cg_fd >= 0;
 	if (cg_fd >= 0)
 		close(cg_fd);
@@ -407,12 +498,15 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		if (r < 0)
 			return r;
 	}
+	/* init makes its first mounts while we move it (see wait_cgroup) */
+	if (rt_sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
+		return vs_failx(err, EIO, "container init exited during create");
 	if (!into_cg || rec->cg.mode != CG_MODE_V2) {
 		r = cg_enter(&rec->cg, pid, err);
 		if (r < 0)
 			return r;
 	}
-	if (rt_sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
+	if (rt_sync_send(c->sync_fd, SYNC_CGROUP, NULL) < 0)
 		return vs_failx(err, EIO, "container init exited during create");
 	r = talk_to_init(c, err);
 	if (r < 0)
@@ -424,6 +518,8 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 			return vs_fail(err, -c->pty_master, "console: receive the pty master");
 	}
 	rec->st.status = RT_CREATED;
+	if (rec->host_rootfs_below)
+		rec->host_rootfs_mnt = rootfs_mount_id(c->rootfs);
 	r = rt_record_write(c->ctx, rec, err);
 	if (r >= 0 && o->pid_file)
 		r = write_pid_file(o->pid_file, pid, err);

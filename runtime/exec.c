@@ -55,6 +55,7 @@ struct exec_child {
 	const struct conf_config *cfg;
 	int fds[CONF_NS__MAX];
 	int sync_fd, console_fd;
+	int root_fd;  /* the container's root when it shares our mount namespace */
 };
 
 /* runs in: the exec'd process, after fork, before execve */
@@ -78,6 +79,11 @@ __attribute__((noreturn)) static void exec_child_main(struct exec_child *c)
 	}
 	if (c->fds[CONF_NS_MOUNT] >= 0 && chdir("/") < 0) {
 		r = vs_fail(&err, errno, "exec: chdir /");
+		goto fail;
+	}
+	/* a container without a mount namespace is a chroot in ours */
+	if (c->root_fd >= 0 && (fchdir(c->root_fd) < 0 || chroot(".") < 0 || chdir("/") < 0)) {
+		r = vs_fail(&err, errno, "exec: chroot into the container's root");
 		goto fail;
 	}
 	if (p->terminal) {
@@ -127,14 +133,27 @@ int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_st
 		return status == RT_RUNNING ? rt_vm_exec(ctx, o, exit_status, err)
 		       : vs_failx(err, EINVAL, "cannot exec in VM \"%s\": it is not started", o->id);
 
+	r = rt_lsm_check(o->process, NULL, "exec: process.", err);
+	if (r < 0)
+		return r;
 	__attribute__((cleanup(conf_free_p))) struct conf_config *cfg = NULL;
 	r = rt_record_config(ctx, o->id, &cfg, err);
 	if (r < 0)
 		return r;
-	struct exec_child c = { .o = o, .cfg = cfg, .console_fd = -1 };
+	struct exec_child c = { .o = o, .cfg = cfg, .console_fd = -1, .root_fd = -1 };
 	r = open_container_ns(rec.st.pid, c.fds, err);
 	if (r < 0)
 		return r;
+	if (c.fds[CONF_NS_MOUNT] < 0) {
+		char root[64];
+		snprintf(root, sizeof(root), "/proc/%d/root", (int)rec.st.pid);
+		c.root_fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c.root_fd < 0) {
+			r = vs_fail(err, errno, "exec: open %s", root);
+			ns_close_all(c.fds);
+			return r;
+		}
+	}
 	_cleanup_close_ int sync_parent = -1, console_parent = -1, pty = -1, own_pidns = -1;
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
@@ -239,5 +258,6 @@ out_child_fds:
 	vs_closep(&c.console_fd);
 out:
 	ns_close_all(c.fds);
+	vs_closep(&c.root_fd);
 	return r;
 }

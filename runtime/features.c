@@ -77,8 +77,8 @@ char *rt_features_json(void)
 	gen_list(g, "knownFlags", conf_known_seccomp_flags());
 	gen_list(g, "supportedFlags", conf_known_seccomp_flags());
 	yajl_gen_map_close(g);
-	gen_enabled(g, "apparmor", false);
-	gen_enabled(g, "selinux", false);
+	gen_enabled(g, "apparmor", true);
+	gen_enabled(g, "selinux", true);
 	gen_enabled(g, "intelRdt", false);
 	GSTR(g, "mountExtensions");
 	yajl_gen_map_open(g);

@@ -99,6 +99,11 @@ int rt_setup_process(const struct conf_process *p, const struct conf_linux *lx,
 	int r = rt_apply_rlimits(p, err);
 	if (r >= 0)
 		r = rt_apply_process_misc(p, lx, err);
+	/* before the user switch and no_new_privs, as runc */
+	if (r >= 0)
+		r = rt_apply_apparmor(p->apparmor_profile, err);
+	if (r >= 0)
+		r = rt_apply_selinux_label(p->selinux_label, err);
 	if (r >= 0 && early)
 		r = load_seccomp(p, lx, sync_fd, err);
 	if (r >= 0)
@@ -165,6 +170,26 @@ static int bind_console(struct vs_err *err)
 	return 0;
 }
 
+/* The parent moves init into its v1 cgroups (a slow write: a cgroup
+ * migration waits for an RCU grace period) while init already makes its
+ * mounts; init waits for the word only where its cgroup matters: before a
+ * cgroup namespace is made, before a cgroup filesystem is mounted (it binds
+ * init's own cgroups), before the hooks. Once. */
+static int wait_cgroup(void *arg, struct vs_err *err)
+{
+	static bool done;
+	const struct rt_init_args *a = arg;
+	struct sync_msg m;
+	if (done)
+		return 0;
+	if (rt_sync_recv(a->sync_fd, &m) < 0)
+		_exit(1); /* the parent is gone: nothing to report to */
+	if (m.type != SYNC_CGROUP)
+		return vs_failx(err, EPROTO, "sync: unexpected message %d from the runtime", m.type);
+	done = true;
+	return 0;
+}
+
 static int init_setup(const struct rt_init_args *a, char **state_json, char *exe, size_t exelen,
 		      bool *seccomp_done, struct vs_err *err)
 {
@@ -185,12 +210,14 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 	}
 	int fds[CONF_NS__MAX];
 	memcpy(fds, a->ns_fds, sizeof(fds));
-	r = ns_join(fds, 1u << CONF_NS_PID, err);
+	r = ns_join(fds, (1u << CONF_NS_PID) | (a->userns_joined ? 1u << CONF_NS_USER : 0), err);
 	if (r < 0)
 		return r;
+	/* a cgroup namespace is rooted where init is when it is made */
 	if (lx->ns[CONF_NS_CGROUP].present && !lx->ns[CONF_NS_CGROUP].path &&
-	    unshare(CLONE_NEWCGROUP) < 0)
-		return vs_fail(err, errno, "namespaces: unshare cgroup namespace");
+	    (wait_cgroup((void *)a, err) < 0 || unshare(CLONE_NEWCGROUP) < 0))
+		return err->code ? -err->code
+				 : vs_fail(err, errno, "namespaces: unshare cgroup namespace");
 	if (lx->ns[CONF_NS_TIME].present && !lx->ns[CONF_NS_TIME].path) {
 		r = enter_time_ns(lx, err);
 		if (r < 0)
@@ -200,11 +227,15 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 		return vs_fail(err, errno, "sethostname %s", cfg->hostname);
 	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
 		return vs_fail(err, errno, "setdomainname %s", cfg->domainname);
+	if (!a->no_new_keyring && (r = rt_apply_selinux_keylabel(p->selinux_label, err)) < 0)
+		return r;
 	if (!a->no_new_keyring &&
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
 		return vs_fail(err, errno, "keyctl: join a new session keyring");
 
-	r = rootfs_setup(cfg, a->rootfs, NULL, err);
+	r = rootfs_setup_wait(cfg, a->rootfs, NULL, wait_cgroup, (void *)a, err);
+	if (r >= 0)
+		r = wait_cgroup((void *)a, err);
 	if (r < 0)
 		return r;
 
@@ -218,7 +249,10 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 	if (r < 0)
 		return r;
 
-	r = rootfs_pivot(a->rootfs, a->no_pivot, err);
+	if (!lx->ns[CONF_NS_MOUNT].present)
+		r = rootfs_chroot(a->rootfs, err);
+	else
+		r = rootfs_pivot(a->rootfs, a->no_pivot, err);
 	if (r < 0)
 		return r;
 	r = write_sysctls(lx, err);

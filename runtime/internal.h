@@ -37,6 +37,20 @@ int rt_seccomp_load(const struct conf_seccomp *s, bool no_new_privs, int *listen
 int rt_seccomp_send_listener(const struct conf_seccomp *s, int listener_fd,
 			     const char *state_json, struct vs_err *err);
 
+/* ---- security modules (lsm.c) ---- */
+bool rt_apparmor_enabled(void);
+bool rt_selinux_enabled(void);
+/* runs in: the runtime, before anything is made. Refuses an AppArmor profile
+ * or an SELinux label (process or mount) that this host cannot apply; where
+ * prefixes the field names ("conf: config.json: process." or "exec: "). */
+int rt_lsm_check(const struct conf_process *p, const struct conf_linux *lx, const char *where,
+		 struct vs_err *err);
+/* Write the profile/label to /proc/thread-self/attr/...; the kernel applies
+ * it at the next execve. No-ops for NULL or "". */
+int rt_apply_apparmor(const char *profile, struct vs_err *err);
+int rt_apply_selinux_label(const char *label, struct vs_err *err);
+int rt_apply_selinux_keylabel(const char *label, struct vs_err *err);
+
 /* ---- hooks (hooks.c) ----
  * Runs each hook of the list in order: fork, state JSON on stdin, env and args
  * as given, killed after its timeout. A hook that fails or times out fails
@@ -67,6 +81,10 @@ struct rt_record {
 	struct vs_cgroup cg;
 	bool has_cg;
 	char oci_version[32];
+	/* no mount namespace: the container's mounts are under a bind of its
+	 * rootfs in the host's namespace; the bind's mount id and the id the
+	 * rootfs had before (rootfs_host_release) */
+	unsigned long long host_rootfs_mnt, host_rootfs_below;
 };
 
 /* <root>/<id>; validates id (no '/', not "." or "..", printable, <= 255). */
@@ -95,12 +113,13 @@ void rt_now_rfc3339(char *buf, size_t len);
 
 /* ---- create / init (create.c, init.c) ---- */
 enum sync_type {
-	SYNC_GO = 1,            /* parent -> init: maps written, cgroup entered */
+	SYNC_GO = 1,            /* parent -> init: maps written (exec: cgroup entered too) */
 	SYNC_HOOKS,             /* init -> parent: run prestart/createRuntime now */
 	SYNC_HOOKS_DONE,        /* parent -> init */
 	SYNC_SECCOMP_FD,        /* init -> parent: listener fd follows (SCM_RIGHTS) */
 	SYNC_READY,             /* init -> parent: waiting on the exec fifo */
 	SYNC_ERROR,             /* either way: msg says what */
+	SYNC_CGROUP,            /* parent -> init: init is in its cgroups (create) */
 };
 
 struct sync_msg {
@@ -122,6 +141,7 @@ struct rt_init_args {
 	int preserve_fds;
 	bool no_pivot, no_new_keyring;
 	bool new_userns;
+	bool userns_joined;        /* born in ns_fds[USER] already (create.c) */
 	int ns_fds[CONF_NS__MAX];  /* namespaces to join by path (-1 = none) */
 	int lock_fd;               /* the create's state lock: init must not hold it */
 };

@@ -1,5 +1,6 @@
 /* start, kill, delete, pause, resume, update, ps, stats and run. */
 #include "internal.h"
+#include "../rootfs/rootfs.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -186,7 +187,15 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 				"(stop it first, or use --force)", id, rt_status_name(status));
 	}
 	if (status != RT_STOPPED || rec.st.pid > 0) {
-		if (rec.has_cg) {
+		/* a stopped container whose cgroup is empty needs no freeze and
+		 * kill (what its init left behind would still be listed) */
+		pid_t *left = NULL;
+		size_t n_left = 1;
+		struct vs_err ign = { 0 };
+		if (rec.has_cg && status == RT_STOPPED && cg_pids(&rec.cg, &left, &n_left, &ign) < 0)
+			n_left = 1;
+		free(left);
+		if (rec.has_cg && n_left > 0) {
 			cg_kill_all(&rec.cg, SIGKILL, err);
 			if (status == RT_PAUSED)
 				cg_freeze(&rec.cg, false, err);
@@ -197,7 +206,14 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 		}
 	}
 	r = 0;
-	if (rec.has_cg) {
+	if (rec.host_rootfs_below) {
+		/* no mount namespace: its mounts are in ours, under its rootfs */
+		r = rootfs_host_release(rec.st.rootfs, rec.host_rootfs_mnt, rec.host_rootfs_below);
+		if (r < 0)
+			r = vs_fail(err, -r, "delete container \"%s\": detach the mounts under %s",
+				    id, rec.st.rootfs);
+	}
+	if (r >= 0 && rec.has_cg) {
 		r = cg_destroy(&rec.cg, err);
 		if (r < 0)
 			r = vs_wrap(err, "delete container \"%s\"", id);

@@ -5,7 +5,9 @@
  * copy: writes to it fail (F_SEAL_WRITE) and it lives nowhere on disk. */
 #include "internal.h"
 
+#include <elf.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -24,6 +26,27 @@ static bool running_sealed(void)
 	return seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SEAL);
 }
 
+/* How much of the binary execve needs: up to the end of the last part a
+ * program header names (the segments, the interpreter's name, notes). The
+ * symbols and debug sections after it are not copied: with -g they are
+ * three quarters of the file, and the copy is on the path of every create.
+ * The whole file when the headers do not say. */
+static off_t exec_size(int fd, off_t file_size)
+{
+	union { Elf64_Ehdr e; unsigned char b[4096]; } h;
+	ssize_t n = pread(fd, &h, sizeof(h), 0);
+	if (n < (ssize_t)sizeof(Elf64_Ehdr) || memcmp(h.e.e_ident, ELFMAG, SELFMAG) ||
+	    h.e.e_ident[EI_CLASS] != ELFCLASS64 || h.e.e_phentsize != sizeof(Elf64_Phdr) ||
+	    h.e.e_phoff + (uint64_t)h.e.e_phnum * sizeof(Elf64_Phdr) > (uint64_t)n)
+		return file_size;
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(h.b + h.e.e_phoff);
+	uint64_t end = h.e.e_phoff + (uint64_t)h.e.e_phnum * sizeof(Elf64_Phdr);
+	for (int i = 0; i < h.e.e_phnum; i++)
+		if (ph[i].p_offset + ph[i].p_filesz > end)
+			end = ph[i].p_offset + ph[i].p_filesz;
+	return end < (uint64_t)file_size ? (off_t)end : file_size;
+}
+
 int rt_ensure_sealed_exe(char **argv, char **envp)
 {
 	if (running_sealed())
@@ -37,7 +60,7 @@ int rt_ensure_sealed_exe(char **argv, char **envp)
 	_cleanup_close_ int mfd = memfd_create("vsrun", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return -errno;
-	off_t left = st.st_size;
+	off_t left = exec_size(src, st.st_size);
 	while (left > 0) {
 		ssize_t n = sendfile(mfd, src, NULL, (size_t)left);
 		if (n < 0 && errno == EINTR)

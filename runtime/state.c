@@ -187,6 +187,12 @@ int rt_record_write(const struct rt_ctx *ctx, const struct rt_record *rec, struc
 	GSTR(g, rec->st.owner);
 	GSTR(g, "startTime");
 	yajl_gen_integer(g, (long long)rec->start_time);
+	if (rec->host_rootfs_below) {
+		GSTR(g, "hostRootfsMount");
+		yajl_gen_integer(g, (long long)rec->host_rootfs_mnt);
+		GSTR(g, "hostRootfsBelow");
+		yajl_gen_integer(g, (long long)rec->host_rootfs_below);
+	}
 	if (rec->has_cg) {
 		GSTR(g, "cgroupPath");
 		GSTR(g, rec->cg.path);
@@ -196,7 +202,7 @@ int rt_record_write(const struct rt_ctx *ctx, const struct rt_record *rec, struc
 	yajl_gen_map_close(g);
 	_cleanup_free_ char *json = gen_finish(g);
 	snprintf(path, sizeof(path), "%s/state.json", dir);
-	r = vs_write_file_atomic(path, json, strlen(json), 0600);
+	r = vs_write_file_replace(path, json, strlen(json), 0600);
 	if (r < 0)
 		return vs_fail(err, -r, "state: write %s", path);
 	return 0;
@@ -254,6 +260,8 @@ int rt_record_read(const struct rt_ctx *ctx, const char *id, struct rt_record *r
 	snprintf(st->owner, sizeof(st->owner), "%s", tstr(root, "owner"));
 	snprintf(rec->oci_version, sizeof(rec->oci_version), "%s", tstr(root, "ociVersion"));
 	rec->start_time = (unsigned long long)tint(root, "startTime");
+	rec->host_rootfs_mnt = (unsigned long long)tint(root, "hostRootfsMount");
+	rec->host_rootfs_below = (unsigned long long)tint(root, "hostRootfsBelow");
 	const char *cgp = tstr(root, "cgroupPath");
 	if (*cgp) {
 		rec->has_cg = true;

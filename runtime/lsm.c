@@ -1,0 +1,126 @@
+/* runtime/lsm.c: the Linux security modules of a process: an AppArmor
+ * profile (process.apparmorProfile, exec --apparmor) and SELinux labels
+ * (process.selinuxLabel, exec --process-label, linux.mountLabel).
+ *
+ * Both are applied the way runc does it: the label or profile is written to
+ * the process's "exec" attribute, and the kernel switches to it at the next
+ * execve, the user's process. Nothing of the runtime itself runs confined.
+ *
+ * A profile or label on a host where its module is not enabled is refused
+ * before anything is made (runc refuses an SELinux label in its config
+ * validation, and fails an AppArmor profile at init with the kernel's
+ * EINVAL; crun refuses both at init). A container that asked for confinement
+ * never runs unconfined without a word. */
+#include "internal.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#ifndef SELINUX_MAGIC
+#define SELINUX_MAGIC 0xf97cff8c
+#endif
+
+/* AppArmor is enabled when the module says so and its securityfs directory
+ * exists (as runc checks): with the module built in but another major LSM
+ * chosen at boot, the parameter can read Y while AppArmor is inactive. */
+bool rt_apparmor_enabled(void)
+{
+	char buf[4] = "";
+	struct stat st;
+	if (stat("/sys/kernel/security/apparmor", &st) < 0)
+		return false;
+	_cleanup_close_ int fd = open("/sys/module/apparmor/parameters/enabled",
+				      O_RDONLY | O_CLOEXEC);
+	return fd >= 0 && read(fd, buf, sizeof(buf)) > 0 && buf[0] == 'Y';
+}
+
+/* SELinux is enabled when selinuxfs is mounted at its usual place. */
+bool rt_selinux_enabled(void)
+{
+	struct statfs sf;
+	return statfs("/sys/fs/selinux", &sf) == 0 && (unsigned long)sf.f_type == SELINUX_MAGIC;
+}
+
+int rt_lsm_check(const struct conf_process *p, const struct conf_linux *lx, const char *where,
+		 struct vs_err *err)
+{
+	if (p && p->apparmor_profile && *p->apparmor_profile && !rt_apparmor_enabled())
+		return vs_failx(err, EOPNOTSUPP, "%sapparmorProfile %s: AppArmor is not enabled on "
+				"this host", where, p->apparmor_profile);
+	bool selinux = (p && p->selinux_label && *p->selinux_label) ||
+		       (lx && lx->mount_label && *lx->mount_label);
+	if (selinux && !rt_selinux_enabled()) {
+		if (p && p->selinux_label && *p->selinux_label)
+			return vs_failx(err, EOPNOTSUPP, "%sselinuxLabel %s: SELinux is not enabled "
+					"on this host", where, p->selinux_label);
+		return vs_failx(err, EOPNOTSUPP, "conf: config.json: linux.mountLabel %s: SELinux "
+				"is not enabled on this host", lx->mount_label);
+	}
+	return 0;
+}
+
+/* Writes value to the first of the attribute files that exists. */
+static int write_attr(const char *const *paths, const char *value, const char **used)
+{
+	int r = -ENOENT;
+	for (size_t i = 0; paths[i]; i++) {
+		*used = paths[i];
+		r = vs_write_file(paths[i], value);
+		if (r != -ENOENT)
+			return r;
+	}
+	return r;
+}
+
+/* runs in: container init or exec'd process, after pivot_root (the
+ * container's /proc), before the user switch, no_new_privs and the late
+ * seccomp filter: the kernel applies the profile at the next execve. */
+int rt_apply_apparmor(const char *profile, struct vs_err *err)
+{
+	static const char *const paths[] = { "/proc/thread-self/attr/apparmor/exec",
+					     "/proc/thread-self/attr/exec", NULL };
+	if (!profile || !*profile)
+		return 0;
+	char cmd[4096];
+	if (snprintf(cmd, sizeof(cmd), "exec %s", profile) >= (int)sizeof(cmd))
+		return vs_failx(err, ENAMETOOLONG, "process: apparmorProfile: too long");
+	const char *used = paths[0];
+	int r = write_attr(paths, cmd, &used);
+	if (r == -ENOENT && access("/proc/thread-self", F_OK) == 0)
+		return vs_fail(err, -r, "process: apparmorProfile %s: no such profile is loaded",
+			       profile);
+	if (r < 0)
+		return vs_fail(err, -r, "process: apparmorProfile %s: write %s", profile, used);
+	return 0;
+}
+
+/* runs in: container init or exec'd process, as rt_apply_apparmor(). */
+int rt_apply_selinux_label(const char *label, struct vs_err *err)
+{
+	static const char *const paths[] = { "/proc/thread-self/attr/exec", NULL };
+	if (!label || !*label)
+		return 0;
+	const char *used = paths[0];
+	int r = write_attr(paths, label, &used);
+	if (r < 0)
+		return vs_fail(err, -r, "process: selinuxLabel %s: write %s", label, used);
+	return 0;
+}
+
+/* runs in: container init, before it joins a new session keyring, so the
+ * keyring gets the process's label (as runc does). A policy that does not
+ * allow setting the key label is not an error: the keyring then keeps the
+ * runtime's label. */
+int rt_apply_selinux_keylabel(const char *label, struct vs_err *err)
+{
+	if (!label || !*label)
+		return 0;
+	int r = vs_write_file("/proc/thread-self/attr/keycreate", label);
+	if (r < 0 && r != -EACCES)
+		return vs_fail(err, -r, "process: selinuxLabel %s: write "
+			       "/proc/thread-self/attr/keycreate", label);
+	return 0;
+}
