@@ -164,3 +164,54 @@ run_detached_with() {
 		[ ! -e "/sys/fs/cgroup/$c/$top" ] || { echo "left: /sys/fs/cgroup/$c/$top"; false; }
 	done
 }
+
+# oom_event_in TOP CONTAINER-LIMIT PARENT-LIMIT: a container under
+# /TOP/c with its own memory limit and its parent /TOP's; `vsrun events`
+# watches while a 128 MiB hog runs; prints the oom event
+oom_event_in() {
+	local top=$1 own=$2 parent=$3 c
+	mkdir -p "/sys/fs/cgroup/memory/$top"
+	echo "$parent" >"/sys/fs/cgroup/memory/$top/memory.limit_in_bytes"
+	local res='{}'
+	[ "$own" = - ] || res="{\"limit\": $own}"
+	run_detached_with ".linux.cgroupsPath = \"/$top/c\" | .linux.resources.memory = $res"
+	vsrun events --interval 60s "$ID" >"$TESTTMP/events" 2>&1 &
+	local ev=$!
+	sleep 0.3
+	vsrun exec "$ID" sh -c 'x=$(head -c 134217728 /dev/zero | tr "\0" a); echo ${#x}' || true
+	wait_for grep -q '"type":"oom"' "$TESTTMP/events" || true
+	kill "$ev" 2>/dev/null; wait "$ev" 2>/dev/null || true
+	cat "$TESTTMP/events" >&2
+	grep '"type":"oom"' "$TESTTMP/events" | head -n 1
+}
+oom_teardown() {
+	teardown_bundle
+	local c
+	for c in /sys/fs/cgroup/*/"$1"/c /sys/fs/cgroup/*/"$1"; do
+		[ -d "$c" ] && rmdir "$c" 2>/dev/null
+	done
+	true
+}
+
+@test "cgroups: events names the container's own cgroup when its memory limit fires" {
+	local top=vstest-oom-$$-$RANDOM ev
+	ev=$(oom_event_in "$top" 33554432 268435456)
+	oom_teardown "$top"
+	echo "event: $ev"
+	[ "$(echo "$ev" | jq -r .id)" = "$ID" ]
+	[ "$(echo "$ev" | jq -r .data.cgroup)" = "/$top/c" ]
+	[ "$(echo "$ev" | jq -r .data.own)" = true ]
+	[ "$(echo "$ev" | jq -r .data.limit)" = 33554432 ]
+	[ "$(echo "$ev" | jq -r .data.kills)" -ge 1 ]
+}
+
+@test "cgroups: events names the parent cgroup when the parent's memory limit fires" {
+	local top=vstest-oom-$$-$RANDOM ev
+	ev=$(oom_event_in "$top" 268435456 33554432)
+	oom_teardown "$top"
+	echo "event: $ev"
+	[ "$(echo "$ev" | jq -r .data.cgroup)" = "/$top" ]
+	[ "$(echo "$ev" | jq -r .data.own)" = false ]
+	[ "$(echo "$ev" | jq -r .data.limit)" = 33554432 ]
+	[ "$(echo "$ev" | jq -r .data.kills)" -ge 1 ]
+}
