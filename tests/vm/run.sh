@@ -135,9 +135,10 @@ build_initramfs() {
 	done
 	# jq for the scripts (config edits), with libjq and libonig; GNU tar and
 	# zstd for the unit tests that make image layers (busybox tar lacks
-	# --sort/--mtime). Remove busybox's link first: cp would write through it.
+	# --sort/--mtime); mkfs.ext4 and mkfs.xfs for test-projquota. Remove
+	# busybox's link first: cp would write through it.
 	local tool
-	for tool in jq tar zstd; do
+	for tool in jq tar zstd mkfs.ext4 mkfs.xfs; do
 		command -v "$tool" >/dev/null || continue
 		rm -f "$R/bin/$tool"
 		copy_bin "$(command -v "$tool")" "/bin/$tool"
