@@ -172,7 +172,13 @@ int srv_import(struct srv_ctx *c, const char *file, const char *name, struct vs_
 __attribute__((noreturn)) void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd);
 
 /* images and networks, for `vserver image` and `vserver net` (server-admin.c) */
-int srv_image_import(struct srv_ctx *c, const char *path, const char *name, struct vs_err *err);
+/* progress (may be NULL): called as the input is read, phase "copy" or
+ * "unpack", bytes done of total (see struct vs_progress in rootfs/image.h) */
+typedef void srv_progress_fn(void *arg, const char *phase, uint64_t done, uint64_t total);
+/* out_name (may be NULL) receives the name the image was stored under. */
+int srv_image_import(struct srv_ctx *c, const char *path, const char *name,
+		     srv_progress_fn *progress, void *progress_arg, char out_name[256],
+		     struct vs_err *err);
 int srv_image_list(struct srv_ctx *c, char ***names, struct vs_err *err);
 int srv_image_inspect(struct srv_ctx *c, const char *name, char **json, struct vs_err *err);
 /* Refused while a server uses the image. */
