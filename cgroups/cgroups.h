@@ -90,4 +90,22 @@ char *cg_stats_json(const char *id, const struct cg_stats *st);
  * memory.oom_control oom_kill on v1). */
 int cg_oom_kills(const struct vs_cgroup *cg, uint64_t *count);
 
+/* Which cgroup's memory limit fired: a snapshot of the container's OOM kill
+ * count and, for each level from the container's cgroup up to (not
+ * including) the root, how often that level's own limit was hit (v2:
+ * memory.events.local oom; v1: memory.failcnt) and the limit itself. */
+#define CG_OOM_LEVELS 16
+struct cg_oom_snap {
+	uint64_t kills;
+	int n;
+	uint64_t hits[CG_OOM_LEVELS];
+	uint64_t limit[CG_OOM_LEVELS];   /* UINT64_MAX: none */
+};
+int cg_oom_snapshot(const struct vs_cgroup *cg, struct cg_oom_snap *s);
+/* The level (0 = the container's own) whose limit fired between old and
+ * now: the one whose count rose most; -1 if none rose. */
+int cg_oom_culprit(const struct cg_oom_snap *old, const struct cg_oom_snap *now);
+/* The cgroup path (like cg->path) of that level. */
+int cg_oom_level_path(const struct vs_cgroup *cg, int level, char *buf, size_t len);
+
 #endif

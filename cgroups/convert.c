@@ -71,10 +71,11 @@ static int refuse(struct vs_err *err, const char *what, const char *why)
 static int check_v2_only(const struct conf_resources *res, struct vs_err *err)
 {
 	const char *v2 = "cgroup v2";
+	const char *rt = "cgroup v2 (cgroup2 has no realtime group scheduling)";
 	if (res->cpu.realtime_runtime.set)
-		return refuse(err, "cpu.realtimeRuntime", v2);
+		return refuse(err, "cpu.realtimeRuntime", rt);
 	if (res->cpu.realtime_period.set)
-		return refuse(err, "cpu.realtimePeriod", v2);
+		return refuse(err, "cpu.realtimePeriod", rt);
 	if (res->memory.swappiness.set)
 		return refuse(err, "memory.swappiness", v2);
 	if (res->memory.disable_oom_killer.set && res->memory.disable_oom_killer.v)

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
@@ -313,6 +314,69 @@ int cg_read_keyed(const char *dir, const char *file, const char *key, uint64_t *
 	return cg_keyed(s, key, v);
 }
 
+/* Is the controller built into the kernel (listed in /proc/cgroups)? */
+static bool kernel_has_controller(const char *name)
+{
+	_cleanup_free_ char *s = NULL;
+	if (vs_read_file("/proc/cgroups", &s, NULL) < 0)
+		return true;   /* cannot tell: say "not mounted" */
+	size_t l = strlen(name);
+	for (char *p = s; p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncmp(p, name, l) && (p[l] == '\t' || p[l] == ' '))
+			return true;
+	return false;
+}
+
+/* The Kconfig name of a v1 controller, for the refusal above */
+static const char *config_name(int c)
+{
+	static const char *const names[CG1__MAX] = {
+		[CG1_CPU] = "CGROUP_SCHED", [CG1_CPUACCT] = "CGROUP_CPUACCT", [CG1_CPUSET] = "CPUSETS",
+		[CG1_MEMORY] = "MEMCG", [CG1_DEVICES] = "CGROUP_DEVICE", [CG1_FREEZER] = "CGROUP_FREEZER",
+		[CG1_BLKIO] = "BLK_CGROUP", [CG1_PIDS] = "CGROUP_PIDS", [CG1_HUGETLB] = "CGROUP_HUGETLB",
+		[CG1_NET_CLS] = "CGROUP_NET_CLASSID", [CG1_NET_PRIO] = "CGROUP_NET_PRIO",
+		[CG1_RDMA] = "CGROUP_RDMA",
+	};
+	return names[c];
+}
+
+int cg_rdma_apply(const char *dir, const struct conf_resources *res, struct vs_err *err)
+{
+	if (!res->n_rdma)
+		return 0;
+	/* rdma.max has a line per rdma device the kernel knows ("mlx5_0 hca_handle=max ...") */
+	_cleanup_free_ char *cur = NULL;
+	int r = cg_read(dir, "rdma.max", &cur);
+	if (r < 0)
+		return vs_fail(err, -r, "cgroup: read %s/rdma.max", dir);
+	for (size_t i = 0; i < res->n_rdma; i++) {
+		const struct conf_rdma *x = &res->rdma[i];
+		size_t l = strlen(x->device);
+		bool known = false;
+		for (char *p = cur; p && *p && !known; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+			known = !strncmp(p, x->device, l) && p[l] == ' ';
+		if (!known) {
+			char have[256] = "";
+			for (char *p = cur; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+				size_t o = strlen(have);
+				snprintf(have + o, sizeof(have) - o, "%s%.*s", o ? ", " : "",
+					 (int)strcspn(p, " \n"), p);
+			}
+			return vs_failx(err, ENODEV, "cgroup: rdma: no rdma device \"%s\" on this host (%s)",
+					x->device, *have ? have : "the kernel has no rdma device at all");
+		}
+		char hh[32] = "max", ho[32] = "max";
+		if (x->hca_handles.set)
+			snprintf(hh, sizeof(hh), "%" PRIu64, x->hca_handles.v);
+		if (x->hca_objects.set)
+			snprintf(ho, sizeof(ho), "%" PRIu64, x->hca_objects.v);
+		if ((r = cg_write(err, dir, "rdma.max", "%s hca_handle=%s hca_object=%s",
+				  x->device, hh, ho)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* ---- create ---- */
 
 /* Makes dir (under root) component by component; *made is the number of
@@ -411,11 +475,17 @@ int cg_create(struct vs_cgroup *cg, const struct conf_resources *res, struct vs_
 	if (!v2) {
 		need = res ? cg_v1_needed(res) : 0;
 		unsigned missing = need & ~mounted;
-		for (int c = 0; c < CG1__MAX; c++)
-			if (missing & (1u << c))
+		for (int c = 0; c < CG1__MAX; c++) {
+			if (!(missing & (1u << c)))
+				continue;
+			if (!kernel_has_controller(v1_names[c]))
 				return vs_failx(err, EOPNOTSUPP,
-						"cgroup: the %s controller is not mounted on this host (no %s/%s)",
-						v1_names[c], cg_mount_root(), v1_names[c]);
+						"cgroup: the %s controller is not in this kernel (not in /proc/cgroups: "
+						"built without CONFIG_%s)", v1_names[c], config_name(c));
+			return vs_failx(err, EOPNOTSUPP,
+					"cgroup: the %s controller is not mounted on this host (no %s/%s)",
+					v1_names[c], cg_mount_root(), v1_names[c]);
+		}
 	} else {
 		need = res ? cg_v2_needed(res) : 0;
 	}

@@ -60,6 +60,9 @@ int cg_v1_apply(const struct cg_dirs *dirs, unsigned mounted, const struct conf_
 		bool update, struct vs_err *err);
 int cg_v2_apply(const char *dir, const struct conf_resources *res, bool update,
 		struct vs_err *err);
+/* rdma.max of dir (v1 or v2, same format) for every device of res; a device
+ * the kernel does not list in rdma.max is refused naming the ones it has. */
+int cg_rdma_apply(const char *dir, const struct conf_resources *res, struct vs_err *err);
 /* v1: the controllers res needs (1 << CG1_*). */
 unsigned cg_v1_needed(const struct conf_resources *res);
 /* Is bfq the active scheduler of disk maj:min (major < 0: of any disk)? */

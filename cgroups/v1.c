@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool has_blkio(const struct conf_resources *r)
@@ -71,6 +72,40 @@ int cg_v1_cpuset_inherit(const char *dir, struct vs_err *err)
 	return 0;
 }
 
+/* The kernel gives a cgroup realtime time only out of its parent's (a new
+ * cgroup has cpu.rt_runtime_us 0), and answers EINVAL otherwise. Says so
+ * with the parent's numbers, so the admin knows what to raise. */
+static int rt_fits_parent(const char *d, const struct conf_resources *res, struct vs_err *err)
+{
+	if (!res->cpu.realtime_runtime.set || res->cpu.realtime_runtime.v <= 0)
+		return 0;
+	char parent[PATH_MAX];
+	snprintf(parent, sizeof(parent), "%s", d);
+	char *slash = strrchr(parent, '/');
+	if (!slash)
+		return 0;
+	*slash = '\0';
+	_cleanup_free_ char *prs = NULL;
+	uint64_t pp, period;
+	if (cg_read(parent, "cpu.rt_runtime_us", &prs) < 0 || cg_read_u64(parent, "cpu.rt_period_us", &pp) < 0)
+		return 0;
+	long long pr = strtoll(prs, NULL, 10);
+	if (pr < 0)
+		return 0; /* unlimited (the root with sched_rt_runtime_us -1) */
+	if (res->cpu.realtime_period.set && res->cpu.realtime_period.v)
+		period = res->cpu.realtime_period.v;
+	else if (cg_read_u64(d, "cpu.rt_period_us", &period) < 0)
+		return 0;
+	/* runtime/period must fit in parent_runtime/parent_period */
+	if ((unsigned __int128)res->cpu.realtime_runtime.v * pp <= (unsigned __int128)pr * period)
+		return 0;
+	return vs_failx(err, EINVAL,
+			"cgroup: cpu.realtimeRuntime %lld per %llu us does not fit in the parent cgroup's "
+			"realtime time (%s: cpu.rt_runtime_us %lld per %llu us); raise the parent's first",
+			(long long)res->cpu.realtime_runtime.v, (unsigned long long)period,
+			parent, pr, (unsigned long long)pp);
+}
+
 static int apply_cpu(const struct cg_dirs *dirs, const struct conf_resources *res,
 		     struct vs_err *err)
 {
@@ -91,7 +126,10 @@ static int apply_cpu(const struct cg_dirs *dirs, const struct conf_resources *re
 	if (res->cpu.realtime_period.set || res->cpu.realtime_runtime.set) {
 		if (!cg_has_file(d, "cpu.rt_runtime_us"))
 			return vs_failx(err, EOPNOTSUPP,
-					"cgroup: cpu.realtimeRuntime: not supported on this host (no cpu.rt_runtime_us)");
+					"cgroup: cpu.realtimeRuntime: not supported on this host (no cpu.rt_runtime_us: "
+					"the kernel is built without CONFIG_RT_GROUP_SCHED)");
+		if ((r = rt_fits_parent(d, res, err)) < 0)
+			return r;
 		if (res->cpu.realtime_period.set && res->cpu.realtime_period.v &&
 		    (r = cg_write(err, d, "cpu.rt_period_us", "%" PRIu64, res->cpu.realtime_period.v)) < 0)
 			return r;
@@ -339,18 +377,8 @@ static int apply_misc(const struct cg_dirs *dirs, const struct conf_resources *r
 					  res->network.priorities[i].key,
 					  res->network.priorities[i].value)) < 0)
 				return r;
-	if ((d = cg_v1_dir(dirs, CG1_RDMA)))
-		for (size_t i = 0; i < res->n_rdma; i++) {
-			const struct conf_rdma *x = &res->rdma[i];
-			char hh[32] = "max", ho[32] = "max";
-			if (x->hca_handles.set)
-				snprintf(hh, sizeof(hh), "%" PRIu64, x->hca_handles.v);
-			if (x->hca_objects.set)
-				snprintf(ho, sizeof(ho), "%" PRIu64, x->hca_objects.v);
-			if ((r = cg_write(err, d, "rdma.max", "%s hca_handle=%s hca_object=%s",
-					  x->device, hh, ho)) < 0)
-				return r;
-		}
+	if ((d = cg_v1_dir(dirs, CG1_RDMA)) && (r = cg_rdma_apply(d, res, err)) < 0)
+		return r;
 	/* device rules in order: the v1 exception list gives last-match-wins */
 	if ((d = cg_v1_dir(dirs, CG1_DEVICES)))
 		for (size_t i = 0; i < res->n_devices; i++) {

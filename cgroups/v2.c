@@ -259,19 +259,10 @@ static int apply_hugetlb_rdma(const char *dir, const struct conf_resources *res,
 		if (cg_has_file(dir, rf) && (r = cg_write(err, dir, rf, "%" PRIu64, h->limit)) < 0)
 			return r;
 	}
-	for (size_t i = 0; i < res->n_rdma; i++) {
-		const struct conf_rdma *d = &res->rdma[i];
-		char hh[32] = "max", ho[32] = "max";
-		if (d->hca_handles.set)
-			snprintf(hh, sizeof(hh), "%" PRIu64, d->hca_handles.v);
-		if (d->hca_objects.set)
-			snprintf(ho, sizeof(ho), "%" PRIu64, d->hca_objects.v);
-		if (!cg_has_file(dir, "rdma.max"))
-			return vs_failx(err, EOPNOTSUPP, "cgroup: rdma: not supported on this host (no rdma.max)");
-		if ((r = cg_write(err, dir, "rdma.max", "%s hca_handle=%s hca_object=%s",
-				  d->device, hh, ho)) < 0)
-			return r;
-	}
+	if (res->n_rdma && !cg_has_file(dir, "rdma.max"))
+		return vs_failx(err, EOPNOTSUPP, "cgroup: rdma: not supported on this host (no rdma.max)");
+	if ((r = cg_rdma_apply(dir, res, err)) < 0)
+		return r;
 	return 0;
 }
 

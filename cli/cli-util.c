@@ -22,26 +22,35 @@ static void log_line(const char *level, const char *msg)
 	gmtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	if (g_cli.log_json) {
-		/* escape the message for JSON */
-		char esc[2048];
-		size_t o = 0;
-		for (const char *p = msg; *p && o + 8 < sizeof(esc); p++) {
-			unsigned char c = (unsigned char)*p;
-			if (c == '"' || c == '\\') {
-				esc[o++] = '\\';
-				esc[o++] = (char)c;
-			} else if (c < 0x20) {
-				o += (size_t)snprintf(esc + o, sizeof(esc) - o, "\\u%04x", c);
-			} else {
-				esc[o++] = (char)c;
-			}
-		}
-		esc[o] = '\0';
-		dprintf(fd, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s\"}\n", level, esc, ts);
+		char *esc = NULL;
+		size_t esc_len = 0;
+		FILE *m = open_memstream(&esc, &esc_len);
+		if (!m)
+			goto out;
+		cli_json_str(m, msg);
+		fclose(m);
+		dprintf(fd, "{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n", level, esc, ts);
+		free(esc);
 	} else {
 		dprintf(fd, "time=\"%s\" level=%s msg=\"%s\"\n", ts, level, msg);
 	}
+out:
 	close(fd);
+}
+
+void cli_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
 }
 
 int cli_error(const struct vs_err *err)

@@ -4,6 +4,7 @@
 
 #include "../runtime/runtime.h"
 #include <getopt.h>
+#include <stdio.h>
 
 struct cli_global {
 	struct rt_ctx ctx;
@@ -16,6 +17,8 @@ struct cli_global {
 extern struct cli_global g_cli;
 
 /* Prints "vsrun: msg" on stderr (and into --log); returns exit code 1. */
+/* s as a JSON string, quotes included */
+void cli_json_str(FILE *f, const char *s);
 int cli_error(const struct vs_err *err);
 int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *msg);

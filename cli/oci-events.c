@@ -2,6 +2,7 @@
  * event whenever the container's memory limit kills, until it stops. */
 #include "cli.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,58 @@ static int parse_interval(const char *s, long *ms)
 	else
 		return -1;
 	return *ms > 0 ? 0 : -1;
+}
+
+/* {"type":"oom","id":ID,"data":{"cgroup":"/pods/a","own":false,"limit":N,"kills":K}}:
+ * runc's event with a data object naming the cgroup whose memory limit fired
+ * (its own, or a parent's) */
+static void print_oom(const char *id, const struct rt_oom_event *ev)
+{
+	printf("{\"type\":\"oom\",\"id\":");
+	cli_json_str(stdout, id);
+	printf(",\"data\":{\"kills\":%" PRIu64, ev->kills);
+	if (*ev->cgroup) {
+		printf(",\"cgroup\":");
+		cli_json_str(stdout, ev->cgroup);
+		printf(",\"own\":%s", ev->own ? "true" : "false");
+		if (ev->limit != UINT64_MAX)
+			printf(",\"limit\":%" PRIu64, ev->limit);
+	}
+	printf("}}\n");
+	fflush(stdout);
+}
+
+/* stats every interval, an oom event when one happens, until the container stops */
+static int watch(const char *id, struct rt_oom_watch *w, long interval_ms, struct vs_err *err)
+{
+	char *json = NULL;
+	long since_stats = interval_ms; /* stats right away */
+	const long tick = 100;
+	for (;;) {
+		if (since_stats >= interval_ms) {
+			since_stats = 0;
+			if (rt_stats_json(&g_cli.ctx, id, &json, err) < 0)
+				return -err->code;
+			printf("%s\n", json);
+			free(json);
+			fflush(stdout);
+		}
+		struct rt_oom_event ev;
+		int r = rt_oom_poll(w, &ev, err);
+		if (r < 0)
+			return r;
+		if (r > 0)
+			print_oom(id, &ev);
+		struct rt_state st;
+		if (rt_state(&g_cli.ctx, id, &st, err) < 0)
+			return -err->code;
+		rt_state_free(&st);
+		if (st.status == RT_STOPPED)
+			return 0;
+		struct timespec ts = { 0, tick * 1000000L };
+		nanosleep(&ts, NULL);
+		since_stats += tick;
+	}
 }
 
 int oci_events(int argc, char **argv)
@@ -58,37 +111,11 @@ int oci_events(int argc, char **argv)
 		free(json);
 		return 0;
 	}
-	uint64_t ooms = 0, now_ooms;
-	if (rt_oom_count(&g_cli.ctx, id, &ooms, &err) < 0)
+	struct rt_oom_watch *w = NULL;
+	if (rt_oom_watch_new(&g_cli.ctx, id, &w, &err) < 0)
 		return cli_error(&err);
-	long since_stats = interval_ms; /* stats right away */
-	const long tick = 100;
-	for (;;) {
-		if (since_stats >= interval_ms) {
-			since_stats = 0;
-			if (rt_stats_json(&g_cli.ctx, id, &json, &err) < 0)
-				break;
-			printf("%s\n", json);
-			free(json);
-			fflush(stdout);
-		}
-		if (rt_oom_count(&g_cli.ctx, id, &now_ooms, &err) < 0)
-			break;
-		if (now_ooms > ooms) {
-			ooms = now_ooms;
-			printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", id);
-			fflush(stdout);
-		}
-		struct rt_state st;
-		if (rt_state(&g_cli.ctx, id, &st, &err) < 0)
-			break;
-		rt_state_free(&st);
-		if (st.status == RT_STOPPED)
-			return 0;
-		struct timespec ts = { 0, tick * 1000000L };
-		nanosleep(&ts, NULL);
-		since_stats += tick;
-	}
+	int r = watch(id, w, interval_ms, &err);
+	rt_oom_watch_free(w);
 	/* the container went away while we watched: not an error */
-	return err.code == ENOENT || err.code == ESRCH ? 0 : cli_error(&err);
+	return r >= 0 || err.code == ENOENT || err.code == ESRCH ? 0 : cli_error(&err);
 }

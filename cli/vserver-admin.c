@@ -11,12 +11,61 @@ static int sub_usage(const char *what, const char *text, int code)
 }
 
 static const char *image_usage =
-	"  vserver image import PATH [--name NAME]   an OCI layout dir or a rootfs tarball\n"
+	"  vserver image import PATH [--name NAME] [-q|--quiet] [--format json]\n"
+	"                                             an OCI layout dir or a rootfs tarball\n"
 	"  vserver image ls [--format json]\n"
 	"  vserver image inspect NAME\n"
 	"  vserver image rm NAME\n"
 	"  vserver image gc\n"
 	"  vserver image default                      (re)build the embedded busybox image\n";
+
+/* vserver image import PATH [--name NAME] [-q|--quiet] [--format json]: a
+ * progress bar on stderr when it is a terminal (not with --quiet or json) */
+static int image_import(int argc, char **argv)
+{
+	static const char *usage = "image import PATH [--name NAME] [-q|--quiet] [--format json]";
+	const char *path = NULL, *name = NULL;
+	bool quiet = false, json = false;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--name") && i + 1 < argc)
+			name = argv[++i];
+		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
+			quiet = true;
+		else if (!strcmp(argv[i], "--format") && i + 1 < argc && !strcmp(argv[i + 1], "json"))
+			json = true, i++;
+		else if (!strcmp(argv[i], "--format"))
+			return cli_errorf("image import: --format: expected json, got \"%s\"",
+					  i + 1 < argc ? argv[i + 1] : "");
+		else if (argv[i][0] == '-' && argv[i][1])
+			return cli_errorf("image import: unknown option \"%s\"", argv[i]);
+		else if (!path)
+			path = argv[i];
+		else
+			return sub_usage(usage, "", 2);
+	}
+	if (!path)
+		return sub_usage(usage, "", 2);
+	struct vs_progress_bar bar;
+	vs_progress_init(&bar, path, quiet || json);
+	if (!quiet && !json)
+		fprintf(stderr, "importing %s ...\n", path);
+	struct vs_err err = { 0 };
+	char stored[256];
+	int r = srv_image_import(&g_srv, path, name, vs_progress_cb, &bar, stored, &err);
+	vs_progress_done(&bar);
+	if (r < 0)
+		return cli_error(&err);
+	if (json) {
+		printf("{\"name\":");
+		cli_json_str(stdout, stored);
+		printf(",\"source\":");
+		cli_json_str(stdout, path);
+		printf("}\n");
+	} else {
+		printf("imported %s\n", path);
+	}
+	return 0;
+}
 
 int vs_cmd_image(int argc, char **argv)
 {
@@ -24,24 +73,8 @@ int vs_cmd_image(int argc, char **argv)
 		return sub_usage("image COMMAND", image_usage, argc < 2 ? 2 : 0);
 	const char *sub = argv[1];
 	struct vs_err err = { 0 };
-	if (!strcmp(sub, "import")) {
-		const char *path = NULL, *name = NULL;
-		for (int i = 2; i < argc; i++) {
-			if (!strcmp(argv[i], "--name") && i + 1 < argc)
-				name = argv[++i];
-			else if (!path)
-				path = argv[i];
-			else
-				return sub_usage("image import PATH [--name NAME]", "", 2);
-		}
-		if (!path)
-			return sub_usage("image import PATH [--name NAME]", "", 2);
-		fprintf(stderr, "importing %s ...\n", path);
-		if (srv_image_import(&g_srv, path, name, &err) < 0)
-			return cli_error(&err);
-		printf("imported %s\n", path);
-		return 0;
-	}
+	if (!strcmp(sub, "import"))
+		return image_import(argc, argv);
 	if (!strcmp(sub, "ls") || !strcmp(sub, "list")) {
 		bool json = argc > 3 && !strcmp(argv[2], "--format") && !strcmp(argv[3], "json");
 		char **names = NULL;

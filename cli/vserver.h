@@ -18,6 +18,17 @@ SVERB(resume);
  * holds the current values for set). Returns the index of the first
  * positional argument, or -1 (printed) / -2 (help printed). */
 int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create);
+/* A progress bar on stderr (cli/vserver-progress.c): on only when stderr is
+ * a terminal and not quiet; vs_progress_cb is a srv_progress_fn. */
+struct vs_progress_bar {
+	const char *label;
+	bool on, drawn;
+	char phase[16];
+	double phase_start, last;
+};
+bool vs_progress_init(struct vs_progress_bar *p, const char *label, bool quiet);
+void vs_progress_cb(void *arg, const char *phase, uint64_t done, uint64_t total);
+void vs_progress_done(struct vs_progress_bar *p);
 /* Prints a size as 512M, 1.5G. */
 void vs_fmt_size(char *buf, size_t len, uint64_t v);
 int vs_need_name(int argc, int optind_, const char *usage);

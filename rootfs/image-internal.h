@@ -52,7 +52,7 @@ int img_import_single(struct vs_store *s, const char *tarball, const char *name,
  * (unless want_size < 0) and the digest ("sha256:<hex>", NULL = none).
  * got_hex (may be NULL) receives the hex of what was read. */
 int img_blob_copy_verify(int src_fd, const char *dst, const char *digest, int64_t want_size,
-			 char got_hex[65], struct vs_err *err);
+			 char got_hex[65], const struct vs_progress *pg, struct vs_err *err);
 /* Decompresses and hashes the tar stream of blob (diff_hex gets the diff id's
  * hex) and, when dest != NULL, extracts it into the existing directory dest,
  * converting OCI whiteouts to overlayfs ones. */
@@ -63,7 +63,10 @@ struct archive_entry;
 /* Drops the entry's trusted.overlay.* xattrs (but the opaque marker when
  * keep_opaque): only our code decides what overlayfs sees. */
 void img_filter_xattrs(struct archive_entry *e, bool keep_opaque);
-int img_layer_extract(const char *blob, const char *dest, char diff_hex[65], struct vs_err *err);
+int img_layer_extract(const char *blob, const char *dest, char diff_hex[65],
+		      const struct vs_progress *pg, struct vs_err *err);
+/* pg->fn(phase, done, total) when there is one */
+void img_progress(const struct vs_progress *pg, const char *phase, uint64_t done, uint64_t total);
 
 /* store-disk.c: a server's upper dir, its loop disk attached when needed */
 int img_disk_open(const char *dir, char *upper, size_t len, bool *attached, struct vs_err *err);

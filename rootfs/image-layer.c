@@ -29,8 +29,14 @@
 
 #define OPQ_XATTR "trusted.overlay.opaque"
 
+void img_progress(const struct vs_progress *pg, const char *phase, uint64_t done, uint64_t total)
+{
+	if (pg && pg->fn)
+		pg->fn(pg->arg, phase, done, total);
+}
+
 int img_blob_copy_verify(int src_fd, const char *dst, const char *digest, int64_t want_size,
-			 char got_hex[65], struct vs_err *err)
+			 char got_hex[65], const struct vs_progress *pg, struct vs_err *err)
 {
 	const char *want_hex = NULL;
 	if (!digest)
@@ -61,7 +67,9 @@ int img_blob_copy_verify(int src_fd, const char *dst, const char *digest, int64_
 		ssize_t w = vs_write_all(out, buf, (size_t)n);
 		if (w < 0)
 			return vs_fail(err, (int)-w, "image: blob %s: write %s", digest, dst);
+		img_progress(pg, "copy", c.len, (uint64_t)st.st_size);
 	}
+	img_progress(pg, "copy", c.len, c.len);
 	if (want_size >= 0 && (int64_t)c.len != want_size)
 		return vs_failx(err, EINVAL, "image: blob %s: size mismatch (descriptor %lld, read %llu)",
 				digest, (long long)want_size, (unsigned long long)c.len);
@@ -82,6 +90,8 @@ int img_blob_copy_verify(int src_fd, const char *dst, const char *digest, int64_
  * callback, which hashes every byte for the diff id. */
 struct tarsrc {
 	struct archive *outer;
+	const struct vs_progress *pg;
+	uint64_t total;           /* the blob's size on disk */
 	struct vs_sha256 sha;
 	void *buf;
 	int eof;
@@ -102,6 +112,8 @@ static la_ssize_t tarsrc_read(struct archive *a, void *data, const void **buf)
 	if (n == 0)
 		t->eof = 1;
 	vs_sha256_update(&t->sha, t->buf, (size_t)n);
+	/* bytes of the compressed file consumed so far */
+	img_progress(t->pg, "unpack", (uint64_t)archive_filter_bytes(t->outer, -1), t->total);
 	*buf = t->buf;
 	return n;
 }
@@ -306,9 +318,13 @@ static int extract_all(struct archive *in, struct archive *disk, const char *des
 	}
 }
 
-int img_layer_extract(const char *blob, const char *dest, char diff_hex[65], struct vs_err *err)
+int img_layer_extract(const char *blob, const char *dest, char diff_hex[65],
+		      const struct vs_progress *pg, struct vs_err *err)
 {
-	struct tarsrc t = { .buf = vs_xmalloc(IMG_BUFSZ) };
+	struct tarsrc t = { .buf = vs_xmalloc(IMG_BUFSZ), .pg = pg };
+	struct stat bst;
+	if (stat(blob, &bst) == 0)
+		t.total = (uint64_t)bst.st_size;
 	vs_sha256_init(&t.sha);
 	struct archive *in = NULL, *disk = NULL;
 	struct archive_entry *e;
@@ -356,6 +372,7 @@ int img_layer_extract(const char *blob, const char *dest, char diff_hex[65], str
 		vs_sha256_update(&t.sha, t.buf, (size_t)n);
 	}
 	vs_sha256_final_hex(&t.sha, diff_hex);
+	img_progress(pg, "unpack", t.total, t.total);
 	if (dest && chmod(dest, 0755) < 0)
 		r = vs_fail(err, errno, "chmod %s", dest);
 out:

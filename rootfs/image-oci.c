@@ -58,7 +58,7 @@ static int fetch_blob(struct import *im, const char *digest, int64_t size, char 
 	struct stat st;
 	if (stat(path, &st) == 0)
 		return 0; /* the same blob twice in one image */
-	int r = img_blob_copy_verify(fd, path, digest, size, NULL, err);
+	int r = img_blob_copy_verify(fd, path, digest, size, NULL, &im->s->progress, err);
 	if (r < 0) {
 		unlink(path);
 		return r;
@@ -199,7 +199,7 @@ static int apply_layer(struct import *im, const char *blob_path, const char *blo
 		return vs_failx(err, ENAMETOOLONG, "image: layer %s: path too long", want_diff);
 	if (!have && mkdir(work, 0700) < 0)
 		return vs_fail(err, errno, "image: layer %s: mkdir", want_diff);
-	r = img_layer_extract(blob_path, have ? NULL : work, got, err);
+	r = img_layer_extract(blob_path, have ? NULL : work, got, &im->s->progress, err);
 	if (r < 0) {
 		vs_rm_rf(work);
 		return vs_wrap(err, "image: layer %.19s...", want_diff);
@@ -348,10 +348,10 @@ int img_import_single(struct vs_store *s, const char *tarball, const char *name,
 		       img_path(work, sizeof(work), "%s/layers/.new", im.tmp) < 0))
 		r = vs_failx(err, ENAMETOOLONG, "image: import %s: path too long", tarball);
 	if (r == 0)
-		r = img_blob_copy_verify(fd, blob, NULL, -1, hex, err);
+		r = img_blob_copy_verify(fd, blob, NULL, -1, hex, &s->progress, err);
 	if (r == 0 && mkdir(work, 0700) < 0)
 		r = vs_fail(err, errno, "image: import %s: mkdir", tarball);
-	if (r == 0 && img_layer_extract(blob, work, diff, err) < 0)
+	if (r == 0 && img_layer_extract(blob, work, diff, &s->progress, err) < 0)
 		r = vs_wrap(err, "image: import %s", tarball);
 	if (r == 0) {
 		img_path(dst, sizeof(dst), "%s/blobs/%s", im.tmp, hex);

@@ -50,9 +50,20 @@ int vs_sha256_file(const char *path, char hex[65], uint64_t *size);
 bool vs_digest_valid(const char *digest, const char **hex);
 
 /* ---- the store (image-store.c) ---- */
+/* Progress of a long import, for a front end to show: called as the input
+ * is read, once per buffer and once at the end of each phase. phase is
+ * "copy" (the input hashed into the store) or "unpack" (a layer read again
+ * and extracted); done and total are bytes of the input as stored
+ * (compressed). The callback must not fail or block. */
+struct vs_progress {
+	void (*fn)(void *arg, const char *phase, uint64_t done, uint64_t total);
+	void *arg;
+};
+
 struct vs_store {
 	char *root;           /* absolute, symlinks resolved */
 	int root_fd;          /* O_PATH|O_DIRECTORY */
+	struct vs_progress progress;   /* zero: none */
 };
 
 /* Creates the store layout if missing; root NULL = VS_IMAGE_STORE_DEFAULT. */

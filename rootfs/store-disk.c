@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/dqblk_xfs.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <stdio.h>
@@ -171,10 +172,16 @@ static int quotactl_fd(int fd, unsigned cmd, int id, void *addr)
 	return (int)syscall(SYS_quotactl_fd, fd, cmd, id, addr);
 }
 
+/* Project quota limits are enforced here. Accounting alone (ext4 made with
+ * -O project but mounted without prjquota: Q_GETINFO answers, usage is
+ * counted, limits are not applied) is not enough: the server would have no
+ * limit at all. */
 static bool has_projquota(int dirfd)
 {
-	struct if_dqinfo info;
-	return quotactl_fd(dirfd, PRJ_QCMD(Q_GETINFO), 0, &info) == 0;
+	struct fs_quota_statv st = { .qs_version = FS_QSTATV_VERSION1 };
+	if (quotactl_fd(dirfd, PRJ_QCMD(Q_XGETQSTATV), 0, &st) < 0)
+		return false;
+	return (st.qs_flags & FS_QUOTA_PDQ_ACCT) && (st.qs_flags & FS_QUOTA_PDQ_ENFD);
 }
 
 static int set_projid(const char *path, uint32_t id)
@@ -193,8 +200,9 @@ static int pick_projid(int dirfd, uint32_t seed, uint32_t *out)
 {
 	for (uint32_t i = 0; i < 4096; i++) {
 		uint32_t id = ((seed + i * 2654435761u) & 0x3fffffff) | 0x10000;
-		struct if_dqblk q;
-		if (quotactl_fd(dirfd, PRJ_QCMD(Q_GETQUOTA), (int)id, &q) < 0)
+		struct if_dqblk q = { 0 };
+		/* XFS answers ENOENT for an id it has no record of: free */
+		if (quotactl_fd(dirfd, PRJ_QCMD(Q_GETQUOTA), (int)id, &q) < 0 && errno != ENOENT)
 			return -errno;
 		if (!q.dqb_curspace && !q.dqb_curinodes && !q.dqb_bhardlimit && !q.dqb_ihardlimit) {
 			*out = id;

@@ -310,14 +310,49 @@ int rt_stats_json(const struct rt_ctx *ctx, const char *id, char **out, struct v
 	return r;
 }
 
-int rt_oom_count(const struct rt_ctx *ctx, const char *id, uint64_t *count, struct vs_err *err)
-{
+struct rt_oom_watch {
 	struct vs_cgroup cg;
-	int r = live_cgroup(ctx, id, &cg, true, err);
+	struct cg_oom_snap last;   /* at the start, then at the last event */
+};
+
+int rt_oom_watch_new(const struct rt_ctx *ctx, const char *id, struct rt_oom_watch **w,
+		     struct vs_err *err)
+{
+	_cleanup_free_ struct rt_oom_watch *n = calloc(1, sizeof(*n));
+	if (!n)
+		return vs_fail(err, ENOMEM, "oom watch");
+	int r = live_cgroup(ctx, id, &n->cg, true, err);
 	if (r < 0)
 		return r;
-	r = cg_oom_kills(&cg, count);
-	return r < 0 ? vs_fail(err, -r, "cgroup: read oom kill count") : 0;
+	if ((r = cg_oom_snapshot(&n->cg, &n->last)) < 0)
+		return vs_fail(err, -r, "cgroup: read the oom counters of %s", n->cg.path);
+	*w = TAKE_PTR(n);
+	return 0;
+}
+
+int rt_oom_poll(struct rt_oom_watch *w, struct rt_oom_event *ev, struct vs_err *err)
+{
+	struct cg_oom_snap now;
+	int r = cg_oom_snapshot(&w->cg, &now);
+	if (r < 0)
+		return vs_fail(err, -r, "cgroup: read the oom counters of %s", w->cg.path);
+	if (now.kills <= w->last.kills)
+		return 0;
+	memset(ev, 0, sizeof(*ev));
+	ev->kills = now.kills - w->last.kills;
+	ev->limit = UINT64_MAX;
+	int level = cg_oom_culprit(&w->last, &now);
+	if (level >= 0 && cg_oom_level_path(&w->cg, level, ev->cgroup, sizeof(ev->cgroup)) == 0) {
+		ev->own = level == 0;
+		ev->limit = now.limit[level];
+	}
+	w->last = now;
+	return 1;
+}
+
+void rt_oom_watch_free(struct rt_oom_watch *w)
+{
+	free(w);
 }
 
 int rt_run(const struct rt_ctx *ctx, const struct rt_create_opts *o, int *exit_status,

@@ -6,6 +6,7 @@
 #define VS_RUNTIME_H
 
 #include "../conf/conf.h"
+#include <limits.h>
 
 #define RT_DEFAULT_ROOT "/run/vsrun"
 
@@ -67,8 +68,21 @@ int rt_update(const struct rt_ctx *ctx, const char *id, const struct conf_resour
 	      struct vs_err *err);
 /* runc-compatible {"type":"stats",...} JSON, malloc'd. */
 int rt_stats_json(const struct rt_ctx *ctx, const char *id, char **out, struct vs_err *err);
-/* Number of OOM kills in the container's cgroup so far. */
-int rt_oom_count(const struct rt_ctx *ctx, const char *id, uint64_t *count, struct vs_err *err);
+/* Watching a container for OOM kills (vsrun events): rt_oom_watch_new()
+ * takes the starting point; each rt_oom_poll() returns 1 and fills ev when
+ * the container's processes were OOM-killed since the last event, 0 when
+ * not, -errno when the container is gone. */
+struct rt_oom_watch;
+struct rt_oom_event {
+	uint64_t kills;            /* new kills */
+	char cgroup[PATH_MAX];     /* the cgroup whose memory limit fired; "" if not known */
+	bool own;                  /* that is the container's own cgroup */
+	uint64_t limit;            /* its limit in bytes; UINT64_MAX if none */
+};
+int rt_oom_watch_new(const struct rt_ctx *ctx, const char *id, struct rt_oom_watch **w,
+		     struct vs_err *err);
+int rt_oom_poll(struct rt_oom_watch *w, struct rt_oom_event *ev, struct vs_err *err);
+void rt_oom_watch_free(struct rt_oom_watch *w);
 
 struct rt_exec_opts {
 	const char *id;
@@ -170,7 +184,13 @@ int srv_import(struct srv_ctx *c, const char *file, const char *name, struct vs_
 __attribute__((noreturn)) void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd);
 
 /* images and networks, for `vserver image` and `vserver net` (server-admin.c) */
-int srv_image_import(struct srv_ctx *c, const char *path, const char *name, struct vs_err *err);
+/* progress (may be NULL): called as the input is read, phase "copy" or
+ * "unpack", bytes done of total (see struct vs_progress in rootfs/image.h) */
+typedef void srv_progress_fn(void *arg, const char *phase, uint64_t done, uint64_t total);
+/* out_name (may be NULL) receives the name the image was stored under. */
+int srv_image_import(struct srv_ctx *c, const char *path, const char *name,
+		     srv_progress_fn *progress, void *progress_arg, char out_name[256],
+		     struct vs_err *err);
 int srv_image_list(struct srv_ctx *c, char ***names, struct vs_err *err);
 int srv_image_inspect(struct srv_ctx *c, const char *name, char **json, struct vs_err *err);
 /* Refused while a server uses the image. */

@@ -15,7 +15,9 @@ static int with_store(struct srv_ctx *c, struct vs_store **s, struct vs_err *err
 	return vs_store_open(dir, s, err);
 }
 
-int srv_image_import(struct srv_ctx *c, const char *path, const char *name, struct vs_err *err)
+int srv_image_import(struct srv_ctx *c, const char *path, const char *name,
+		     srv_progress_fn *progress, void *progress_arg, char out_name[256],
+		     struct vs_err *err)
 {
 	struct vs_store *s = NULL;
 	struct stat st;
@@ -33,8 +35,22 @@ int srv_image_import(struct srv_ctx *c, const char *path, const char *name, stru
 			*dot = '\0';
 		strncat(derived, ":latest", sizeof(derived) - strlen(derived) - 1);
 		name = derived;
+	} else if (!name) {
+		/* an OCI layout dir: "<basename>:latest", as vs_image_import_oci names it */
+		size_t l = strlen(path);
+		while (l > 1 && path[l - 1] == '/')
+			l--;
+		const char *base = path + l;
+		while (base > path && base[-1] != '/')
+			base--;
+		snprintf(derived, sizeof(derived), "%.*s:latest", (int)(path + l - base), base);
+		name = derived;
 	}
+	if (out_name)
+		snprintf(out_name, 256, "%s", name);
 	int r = with_store(c, &s, err);
+	if (r >= 0)
+		s->progress = (struct vs_progress){ progress, progress_arg };
 	if (r >= 0)
 		r = S_ISDIR(st.st_mode) ? vs_image_import_oci(s, path, NULL, name, err)
 					: vs_image_import_tarball(s, path, name, err);

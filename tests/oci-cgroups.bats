@@ -8,7 +8,19 @@ setup() {
 	is_cgroup_v2 && skip "these tests are for the v1 hierarchies of this host"
 	setup_bundle
 }
-teardown() { teardown_bundle; }
+teardown() {
+	teardown_bundle
+	[ -z "${LOOPDEV:-}" ] || losetup -d "$LOOPDEV" 2>/dev/null || true
+	[ -z "${TOP:-}" ] || rm_top "$TOP"
+}
+# rm_top TOP: the parent cgroup /TOP a test made (and /TOP/c) in every hierarchy
+rm_top() {
+	local c
+	for c in /sys/fs/cgroup/*/"$1"/c /sys/fs/cgroup/*/"$1"; do
+		[ -d "$c" ] && rmdir "$c" 2>/dev/null
+	done
+	true
+}
 
 # v1 CONTROLLER [ID]: the container's cgroup dir in one hierarchy
 v1() { echo "/sys/fs/cgroup/$1/vsrun/${2:-$ID}"; }
@@ -107,6 +119,42 @@ run_detached_with() {
 	grep -qx '254:0 100' "$(v1 blkio)/blkio.throttle.read_iops_device"
 }
 
+@test "cgroups: blkio throttles O_DIRECT writes and reads on a loop device (bytes counted, seconds stalled)" {
+	[ -e /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device ] || skip "no blkio throttle files"
+	truncate -s 16M "$TESTTMP/disk"
+	local mm maj min
+	LOOPDEV=$(losetup --find --show "$TESTTMP/disk")
+	mm=$(lsblk -dno MAJ:MIN "$LOOPDEV" | tr -d ' ')
+	maj=${mm%:*} min=${mm#*:}
+	run_detached_with ".linux.devices += [{\"path\":\"/dev/vsdisk\",\"type\":\"b\",\"major\":$maj,\"minor\":$min}]
+		| .linux.resources.devices += [{\"allow\":true,\"type\":\"b\",\"major\":$maj,\"minor\":$min,\"access\":\"rw\"}]
+		| .linux.resources.blockIO = {\"throttleWriteBpsDevice\": [{\"major\":$maj,\"minor\":$min,\"rate\":1048576}],
+					      \"throttleReadIOPSDevice\": [{\"major\":$maj,\"minor\":$min,\"rate\":50}]}"
+	local psi=/sys/fs/cgroup/unified/vsrun/$ID/io.pressure
+	stall() { sed -n 's/^some .*total=\([0-9]*\).*/\1/p' "$psi"; }
+	local s0 s1 s2 out
+	s0=$(stall)
+	run vsrun exec "$ID" dd if=/dev/zero of=/dev/vsdisk bs=65536 count=64 oflag=direct
+	echo "$output"
+	[ "$status" -eq 0 ]
+	s1=$(stall)
+	run vsrun exec "$ID" dd if=/dev/vsdisk of=/dev/null bs=4096 count=150 iflag=direct
+	echo "$output"
+	[ "$status" -eq 0 ]
+	s2=$(stall)
+	out=$(cat "$(v1 blkio)/blkio.throttle.io_service_bytes" "$(v1 blkio)/blkio.throttle.io_serviced")
+	echo "stalled: writes $((s1 - s0)) us, reads $((s2 - s1)) us; $out"
+	grep -qx "$mm 1048576" "$(v1 blkio)/blkio.throttle.write_bps_device"
+	grep -qx "$mm 50" "$(v1 blkio)/blkio.throttle.read_iops_device"
+	# the kernel counted exactly what dd did, in this cgroup
+	grep -qx "$mm Write 4194304" "$(v1 blkio)/blkio.throttle.io_service_bytes"
+	grep -qx "$mm Read 150" "$(v1 blkio)/blkio.throttle.io_serviced"
+	# and made it wait: 4 MiB at 1 MiB/s, 150 reads at 50/s (the first slice is free)
+	[ -n "$s0" ] || skip "no io.pressure in the unified cgroup (PSI off): throttling itself not measured"
+	[ $((s1 - s0)) -ge 1000000 ]
+	[ $((s2 - s1)) -ge 1000000 ]
+}
+
 @test "cgroups: update changes a live limit" {
 	run_detached_with '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 50}'
 	run vsrun update --memory 134217728 --pids-limit 20 "$ID"
@@ -163,4 +211,99 @@ run_detached_with() {
 	for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
 		[ ! -e "/sys/fs/cgroup/$c/$top" ] || { echo "left: /sys/fs/cgroup/$c/$top"; false; }
 	done
+}
+
+# oom_event_in TOP CONTAINER-LIMIT PARENT-LIMIT: a container under
+# /TOP/c with its own memory limit and its parent /TOP's; `vsrun events`
+# watches while a 128 MiB hog runs; prints the oom event
+oom_event_in() {
+	local top=$1 own=$2 parent=$3 c
+	mkdir -p "/sys/fs/cgroup/memory/$top"
+	echo "$parent" >"/sys/fs/cgroup/memory/$top/memory.limit_in_bytes"
+	local res='{}'
+	[ "$own" = - ] || res="{\"limit\": $own}"
+	run_detached_with ".linux.cgroupsPath = \"/$top/c\" | .linux.resources.memory = $res"
+	vsrun events --interval 60s "$ID" >"$TESTTMP/events" 2>&1 &
+	local ev=$!
+	sleep 0.3
+	vsrun exec "$ID" sh -c 'x=$(head -c 134217728 /dev/zero | tr "\0" a); echo ${#x}' || true
+	wait_for grep -q '"type":"oom"' "$TESTTMP/events" || true
+	kill "$ev" 2>/dev/null; wait "$ev" 2>/dev/null || true
+	cat "$TESTTMP/events" >&2
+	grep '"type":"oom"' "$TESTTMP/events" | head -n 1
+}
+
+@test "cgroups: events names the container's own cgroup when its memory limit fires" {
+	local ev
+	TOP=vstest-oom-$$-$RANDOM
+	ev=$(oom_event_in "$TOP" 33554432 268435456)
+	echo "event: $ev"
+	[ "$(echo "$ev" | jq -r .id)" = "$ID" ]
+	[ "$(echo "$ev" | jq -r .data.cgroup)" = "/$TOP/c" ]
+	[ "$(echo "$ev" | jq -r .data.own)" = true ]
+	[ "$(echo "$ev" | jq -r .data.limit)" = 33554432 ]
+	[ "$(echo "$ev" | jq -r .data.kills)" -ge 1 ]
+}
+
+@test "cgroups: events names the parent cgroup when the parent's memory limit fires" {
+	local ev
+	TOP=vstest-oom-$$-$RANDOM
+	ev=$(oom_event_in "$TOP" 268435456 33554432)
+	echo "event: $ev"
+	[ "$(echo "$ev" | jq -r .data.cgroup)" = "/$TOP" ]
+	[ "$(echo "$ev" | jq -r .data.own)" = false ]
+	[ "$(echo "$ev" | jq -r .data.limit)" = 33554432 ]
+	[ "$(echo "$ev" | jq -r .data.kills)" -ge 1 ]
+}
+
+@test "cgroups: realtime cpu time beyond the parent's is refused naming the parent" {
+	[ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "LOUD: no cpu.rt_runtime_us: this kernel lacks CONFIG_RT_GROUP_SCHED, realtime limits not exercised"
+	jq_config '.linux.resources.cpu = {"realtimeRuntime": 10000, "realtimePeriod": 100000}'
+	run vsrun run -d -b "$BUNDLE" "$ID" </dev/null
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "$output" = "vsrun: cgroup: cpu.realtimeRuntime 10000 per 100000 us does not fit in the parent cgroup's realtime time (/sys/fs/cgroup/cpu/vsrun: cpu.rt_runtime_us 0 per 1000000 us); raise the parent's first" ]
+	[ ! -e "$(v1 cpu)" ] && [ ! -e "$(v1 memory)" ]
+}
+
+@test "cgroups: realtime cpu time within the parent's is written and lets a SCHED_FIFO process run; without it SCHED_FIFO is refused" {
+	[ -e /sys/fs/cgroup/cpu/cpu.rt_runtime_us ] || skip "LOUD: no cpu.rt_runtime_us: this kernel lacks CONFIG_RT_GROUP_SCHED, realtime limits not exercised"
+	local top=vstest-rt-$$-$RANDOM
+	TOP=$top
+	mkdir "/sys/fs/cgroup/cpu/$top"
+	echo 50000 >"/sys/fs/cgroup/cpu/$top/cpu.rt_runtime_us"
+	jq_config ".linux.cgroupsPath = \"/$top/c\"
+		| .linux.resources.cpu = {\"realtimeRuntime\": 5000, \"realtimePeriod\": 100000}
+		| .process.scheduler = {\"policy\": \"SCHED_FIFO\", \"priority\": 10}
+		| .process.args = [\"sleep\", \"1000\"]"
+	local status=0
+	vsrun_detached -b "$BUNDLE" "$ID" || status=$?
+	echo "with realtime time: $status"
+	local rp rr pol=
+	rp=$(cat "/sys/fs/cgroup/cpu/$top/c/cpu.rt_period_us" 2>&1)
+	rr=$(cat "/sys/fs/cgroup/cpu/$top/c/cpu.rt_runtime_us" 2>&1)
+	[ "$status" -ne 0 ] || pol=$(grep -E '^policy' "/proc/$(vsrun state "$ID" | jq .pid)/sched")
+	echo "rt_period_us $rp, rt_runtime_us $rr, $pol"
+	vsrun delete --force "$ID" >/dev/null 2>&1 || true
+	# the same process with no realtime time in its cgroup: the kernel says no
+	jq_config 'del(.linux.resources.cpu)'
+	local st2 out2
+	out2=$(vsrun run -b "$BUNDLE" "$ID-b" 2>&1 </dev/null) && st2=0 || st2=$?
+	echo "without: $st2 $out2"
+	[ "$status" -eq 0 ]
+	# SCHED_FIFO is policy 1 in /proc/PID/sched
+	[[ "$pol" =~ policy[[:space:]]*:[[:space:]]*1$ ]]
+	[ "$rp" = 100000 ] && [ "$rr" = 5000 ]
+	[ "$st2" -ne 0 ]
+	[[ "$out2" == *"sched_setattr policy 1 priority 10"*"EPERM"* ]]
+}
+
+@test "cgroups: rdma limits on a kernel without the rdma controller are refused naming why" {
+	grep -qw '^rdma' /proc/cgroups && skip "LOUD: this kernel has the rdma controller: the refusal is not exercised here (rdma.max is, in check-vm)"
+	jq_config '.linux.resources.rdma = {"mlx5_0": {"hcaHandles": 3, "hcaObjects": 100}}'
+	run vsrun run -d -b "$BUNDLE" "$ID" </dev/null
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "$output" = "vsrun: cgroup: the rdma controller is not in this kernel (not in /proc/cgroups: built without CONFIG_CGROUP_RDMA)" ]
+	[ ! -e "$(v1 cpu)" ] && [ ! -e "$(v1 memory)" ]
 }

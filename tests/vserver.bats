@@ -325,6 +325,45 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	[ "$status" -ne 0 ]
 }
 
+@test "vserver image import: a progress bar only on a terminal (bytes/total, rate), none with --quiet, json or no tty" {
+	command -v script >/dev/null || skip "script (util-linux) is not installed"
+	busybox_rootfs "$VSTMP/bb"
+	# 24 MiB that do not compress, gzip'd: long enough to be redrawn a few times
+	head -c 25165824 /dev/urandom >"$VSTMP/bb/blob"
+	tar -C "$VSTMP/bb" -czf "$VSTMP/big.tar.gz" .
+	local size
+	size=$(stat -c %s "$VSTMP/big.tar.gz")
+	# not a tty: the one "importing" line on stderr, no bar
+	vs image import "$VSTMP/big.tar.gz" --name p1:1 >"$VSTMP/out" 2>"$VSTMP/err"
+	cat "$VSTMP/err"
+	[ "$(cat "$VSTMP/out")" = "imported $VSTMP/big.tar.gz" ]
+	[ "$(cat "$VSTMP/err")" = "importing $VSTMP/big.tar.gz ..." ]
+	# a tty (script gives it one): the bar, redrawn with \r, both phases at 100%
+	script -qec "nsenter --net=/run/netns/$VNS $VSERVER image import $VSTMP/big.tar.gz --name p2:1" \
+		/dev/null >"$VSTMP/tty" 2>&1
+	tr '\r' '\n' <"$VSTMP/tty" | tail -n 5
+	local total
+	total=$(awk -v s="$size" 'BEGIN { printf "%.1f", s / 1048576 }')
+	grep -q $'\r\033\\[K' "$VSTMP/tty"
+	tr '\r' '\n' <"$VSTMP/tty" | grep -q "copy .*\] 100% $total/$total MiB [0-9.]* MiB/s"
+	tr '\r' '\n' <"$VSTMP/tty" | grep -q "unpack .*\] 100% $total/$total MiB [0-9.]* MiB/s"
+	grep -q "imported $VSTMP/big.tar.gz" "$VSTMP/tty"
+	# a tty with --quiet, or --format json: no bar
+	script -qec "nsenter --net=/run/netns/$VNS $VSERVER image import $VSTMP/big.tar.gz --name p3:1 --quiet" \
+		/dev/null >"$VSTMP/tty" 2>&1
+	! grep -q 'MiB' "$VSTMP/tty"
+	! grep -q importing "$VSTMP/tty"
+	grep -q "imported $VSTMP/big.tar.gz" "$VSTMP/tty"
+	script -qec "nsenter --net=/run/netns/$VNS $VSERVER image import $VSTMP/big.tar.gz --format json" \
+		/dev/null >"$VSTMP/tty" 2>&1
+	! grep -q 'MiB' "$VSTMP/tty"
+	tr -d '\r' <"$VSTMP/tty" | jq -e --arg p "$VSTMP/big.tar.gz" '.name == "big:latest" and .source == $p'
+	vs image ls | grep -qx big:latest
+	run vs image import "$VSTMP/big.tar.gz" --format yaml
+	[ "$status" -ne 0 ]
+	[ "$output" = 'vserver: image import: --format: expected json, got "yaml"' ]
+}
+
 @test "vserver image: import an OCI layout made with umoci" {
 	command -v umoci >/dev/null || skip "umoci is not installed"
 	busybox_rootfs "$VSTMP/bb"

@@ -13,6 +13,8 @@
 #   VM_KEEP=1            keep the temporary directory (initramfs, console log)
 #   VM_VERBOSE=1         also print the whole console
 #   VM_APPEND=...        more kernel arguments (loglevel=7 shows the boot)
+#   VM_ONLY="io-v2.sh test-cgroups"  run only these tests (names of scripts
+#                        and unit tests), to iterate on one
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -42,6 +44,13 @@ tmp=$(mktemp -d /tmp/vserver-vm.XXXXXX)
 if [ "${VM_KEEP:-0}" = 1 ]; then echo "# check-vm: keeping $tmp" >&2
 else trap 'rm -rf "$tmp"' EXIT; fi
 R=$tmp/root
+
+# wanted NAME: is this test in VM_ONLY (or is VM_ONLY unset)?
+wanted() {
+	[ -z "${VM_ONLY:-}" ] && return 0
+	case " $VM_ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
 
 # copy_bin SRC DEST: a binary into the initramfs at DEST, with every shared
 # library ldd lists (and the dynamic loader) at the same path as on the host.
@@ -91,7 +100,7 @@ build_initramfs() {
 
 	if [ -f "$MODDIR/modules.dep" ]; then
 		local rel name
-		for rel in $(mods_in_order overlay veth bridge brd loop); do
+		for rel in $(mods_in_order overlay veth bridge brd loop bfq quota_v2 xfs); do
 			name=${rel##*/}
 			case "$name" in
 			*.ko) cp "$MODDIR/$rel" "$R/modules/$name" ;;
@@ -121,14 +130,16 @@ build_initramfs() {
 			echo "# check-vm: ${t##*/} runs on the host only" >&2
 			continue ;;
 		esac
+		wanted "${t##*/}" || continue
 		[ -x "$t" ] && [ -f "$t" ] && copy_bin "$t" "/vs/build/tests/${t##*/}"
 	done
 	# jq for the scripts (config edits), with libjq and libonig; GNU tar and
 	# zstd for the unit tests that make image layers (busybox tar lacks
-	# --sort/--mtime); apparmor_parser (package apparmor) for apparmor.sh.
-	# Remove busybox's link first: cp would write through it.
+	# --sort/--mtime); apparmor_parser (package apparmor) for apparmor.sh;
+	# mkfs.ext4 and mkfs.xfs for test-projquota. Remove busybox's link first:
+	# cp would write through it.
 	local tool
-	for tool in jq tar zstd apparmor_parser; do
+	for tool in jq tar zstd apparmor_parser mkfs.ext4 mkfs.xfs; do
 		command -v "$tool" >/dev/null || continue
 		rm -f "$R/bin/$tool"
 		copy_bin "$(command -v "$tool")" "/bin/$tool"
@@ -139,8 +150,10 @@ build_initramfs() {
 	local s
 	for s in tests/vm/*.sh; do
 		[ "${s##*/}" = run.sh ] && continue
+		wanted "${s##*/}" || continue
 		cp "$s" "$R/vs/tests/vm/"
 	done
+	cp tests/vm/lib.inc "$R/vs/tests/vm/"
 	cp tests/vm/vm-init "$R/init"
 	chmod +x "$R/init"
 	(cd "$R" && find . | cpio -o -H newc --quiet) >"$tmp/initramfs.cpio"
