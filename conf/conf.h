@@ -338,7 +338,8 @@ char *conf_server_json(const struct conf_server *s);
 void conf_server_free(struct conf_server *s);
 const char *conf_restart_name(enum conf_restart r);
 int conf_restart_from_name(const char *s);      /* -EINVAL if unknown */
-/* Parses "[hostip:]hostport:port[/tcp|/udp]"; host_ip may be "" (any). */
+/* Parses "[hostip:]hostport:port[/tcp|/udp]"; hostip is IPv4 or [IPv6].
+ * host_ip gets it without brackets, or "" (every local address, both families). */
 int conf_parse_publish(const char *s, char host_ip[64], unsigned *host_port,
 		       unsigned *port, bool *udp);
 /* Parses "100mbit", "1gbit", "500kbit", "1000000" (bits/s). */

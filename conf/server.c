@@ -2,6 +2,7 @@
  * them. Pure: no syscalls. */
 #include "internal.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -225,6 +226,9 @@ char *conf_server_json(const struct conf_server *s)
 	return conf_gen_take(g, true);
 }
 
+/* "[hostip:]hostport:port[/tcp|/udp]", where hostip is an IPv4 address or
+ * an IPv6 one in brackets ("[2001:db8::1]:8080:80"). host_ip gets the address
+ * without brackets, or "" for every local address of both families. */
 int conf_parse_publish(const char *s, char host_ip[64], unsigned *host_port,
 		       unsigned *port, bool *udp)
 {
@@ -233,7 +237,8 @@ int conf_parse_publish(const char *s, char host_ip[64], unsigned *host_port,
 		return -EINVAL;
 	snprintf(buf, sizeof(buf), "%s", s);
 	*udp = false;
-	char *slash = strchr(buf, '/');
+	host_ip[0] = '\0';
+	char *slash = strrchr(buf, '/');
 	if (slash) {
 		if (!strcmp(slash + 1, "udp"))
 			*udp = true;
@@ -241,22 +246,38 @@ int conf_parse_publish(const char *s, char host_ip[64], unsigned *host_port,
 			return -EINVAL;
 		*slash = '\0';
 	}
-	char *parts[3];
-	int n = 0;
-	for (char *save = NULL, *t = strtok_r(buf, ":", &save); t; t = strtok_r(NULL, ":", &save)) {
-		if (n == 3)
+	char *ports = buf;
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+		struct in6_addr a6;
+		if (!close || close[1] != ':')
 			return -EINVAL;
-		parts[n++] = t;
+		*close = '\0';
+		if (inet_pton(AF_INET6, buf + 1, &a6) != 1)
+			return -EINVAL;
+		snprintf(host_ip, 64, "%s", buf + 1);
+		ports = close + 2;
+	} else if (strchr(buf, ':') != strrchr(buf, ':')) {
+		/* a.b.c.d:hostport:port */
+		char *colon = strchr(buf, ':');
+		struct in_addr a4;
+		*colon = '\0';
+		if (inet_pton(AF_INET, buf, &a4) != 1)
+			return -EINVAL;
+		snprintf(host_ip, 64, "%s", buf);
+		ports = colon + 1;
 	}
-	if (n < 2)
+	char *colon = strchr(ports, ':');
+	if (!colon || strchr(colon + 1, ':'))
 		return -EINVAL;
-	host_ip[0] = '\0';
-	if (n == 3)
-		snprintf(host_ip, 64, "%s", parts[0]);
+	*colon = '\0';
+	const char *parts[2] = { ports, colon + 1 };
 	unsigned v[2];
 	for (int i = 0; i < 2; i++) {
 		char *end;
-		unsigned long x = strtoul(parts[n - 2 + i], &end, 10);
+		if (!isdigit((unsigned char)parts[i][0]))
+			return -EINVAL;
+		unsigned long x = strtoul(parts[i], &end, 10);
 		if (*end || x == 0 || x > 65535)
 			return -EINVAL;
 		v[i] = (unsigned)x;

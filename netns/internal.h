@@ -18,7 +18,8 @@ struct ipam_entry {
 struct ipam_port {
 	char server[IPAM_NAME_MAX];
 	int proto;
-	uint32_t host_ip;        /* host byte order, 0 = any */
+	int family;              /* AF_INET, AF_INET6, or 0 = both */
+	char host_ip[INET6_ADDRSTRLEN]; /* "" = every local address of the family */
 	uint16_t host_port, port;
 };
 
@@ -58,6 +59,10 @@ int ipam_parse(const char *text, struct ipam_net *n, struct vs_err *err);
 /* The addresses of an offset, as text; ip6 "" without IPv6. */
 void ipam_fill_info(const struct ipam_net *n, uint32_t off, struct netns_info *info);
 void ipam_fmt4(uint32_t a, char buf[INET_ADDRSTRLEN]);
+/* A published port's host address: NULL or "" = both families, "0.0.0.0" =
+ * every IPv4 one, "::" = every IPv6 one, else one address of either family.
+ * Sets p->family and p->host_ip (normalised); -EINVAL if not an address. */
+int ipam_port_host(struct ipam_port *p, const char *host_ip);
 
 /* Locked persistence: <dir>/<net>.lock (flock) guards <dir>/<net>.net. */
 /* returns the fd; !create: ENOENT "unknown network" without a state file */
@@ -82,7 +87,8 @@ int link_veth_add(struct nl_sock *sk, const struct ipam_net *n, const char *serv
 /* tap.c: a tap named like a veth's host end, on the bridge, up; its fd */
 int link_tap_add(struct nl_sock *sk, const struct ipam_net *n, const char *server,
 		 struct vs_err *err);
-int link_isolate(struct nl_sock *sk, const char *ifname, bool on, struct vs_err *err);
+/* hairpin on; isolated as asked */
+int link_port_flags(struct nl_sock *sk, const char *ifname, bool isolate, struct vs_err *err);
 /* inside the server: lo up, eth0 addresses, up, default routes */
 int link_configure_peer(struct nl_sock *sk, const char *ifname,
 			const struct netns_info *info, struct vs_err *err);
@@ -93,8 +99,9 @@ int nat_net_add(const struct ipam_net *n, struct vs_err *err);
 /* Removes our whole table (when the last network goes). */
 int nat_table_del(struct vs_err *err);
 int nat_net_del(const char *netname, struct vs_err *err);
+/* ip6 "" or NULL: the server has no IPv6 (ports are published on IPv4 only) */
 int nat_ports_add(const struct ipam_net *n, const char *server, const char *ip4,
-		  const struct ipam_port *ports, size_t n_ports, struct vs_err *err);
+		  const char *ip6, const struct ipam_port *ports, size_t n_ports, struct vs_err *err);
 int nat_server_del(const char *server, const struct ipam_port *ports, size_t n_ports,
 		   struct vs_err *err);
 

@@ -260,15 +260,41 @@ void ipam_fill_info(const struct ipam_net *n, uint32_t off, struct netns_info *i
  * subnet6 fd12:3456:789a::/64     (or "none")
  * isolate 0
  * server web1 2                    (name, host offset)
- * port web1 tcp 0.0.0.0 8080 80    (server, proto, host ip, host port, port)
+ * port web1 tcp * 8080 80          (server, proto, host ip, host port, port)
+ * host ip: "*" = every local address of both families, "0.0.0.0" / "::" =
+ * every local one of that family, else the address.
  */
+int ipam_port_host(struct ipam_port *p, const char *host_ip)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	p->host_ip[0] = '\0';
+	if (!host_ip || !host_ip[0] || !strcmp(host_ip, "*")) {
+		p->family = 0;
+		return 0;
+	}
+	if (inet_pton(AF_INET, host_ip, &a4) == 1) {
+		p->family = AF_INET;
+		if (a4.s_addr != INADDR_ANY)
+			inet_ntop(AF_INET, &a4, p->host_ip, sizeof(p->host_ip));
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host_ip, &a6) == 1) {
+		p->family = AF_INET6;
+		if (!IN6_IS_ADDR_UNSPECIFIED(&a6))
+			inet_ntop(AF_INET6, &a6, p->host_ip, sizeof(p->host_ip));
+		return 0;
+	}
+	return -EINVAL;
+}
+
 char *ipam_format(const struct ipam_net *n)
 {
 	char net[INET_ADDRSTRLEN], net6[INET6_ADDRSTRLEN] = "none";
 	ipam_fmt4(n->net4, net);
 	if (n->has6)
 		inet_ntop(AF_INET6, &n->net6, net6, sizeof(net6));
-	size_t cap = 512 + n->n_ents * 96 + n->n_ports * 128;
+	size_t cap = 512 + n->n_ents * 96 + n->n_ports * 160;
 	char *buf = vs_xmalloc(cap);
 	size_t len = (size_t)snprintf(buf, cap, STATE_MAGIC "\nnetwork %s\nbridge %s\n"
 				      "subnet4 %s/%d\nsubnet6 %s%s%.0d\nisolate %d\n",
@@ -281,8 +307,8 @@ char *ipam_format(const struct ipam_net *n)
 					n->ents[i].name, n->ents[i].off);
 	for (size_t i = 0; i < n->n_ports; i++) {
 		const struct ipam_port *p = &n->ports[i];
-		char hip[INET_ADDRSTRLEN];
-		ipam_fmt4(p->host_ip, hip);
+		const char *hip = p->host_ip[0] ? p->host_ip
+				: p->family == AF_INET ? "0.0.0.0" : p->family == AF_INET6 ? "::" : "*";
 		len += (size_t)snprintf(buf + len, cap - len, "port %s %s %s %u %u\n", p->server,
 					p->proto == IPPROTO_UDP ? "udp" : "tcp", hip,
 					p->host_port, p->port);
@@ -331,7 +357,7 @@ int ipam_parse(const char *text, struct ipam_net *n, struct vs_err *err)
 			memset(p, 0, sizeof(*p));
 			snprintf(p->server, sizeof(p->server), "%s", a);
 			p->proto = !strcmp(b, "udp") ? IPPROTO_UDP : IPPROTO_TCP;
-			r = parse4(c, &p->host_ip);
+			r = ipam_port_host(p, c);
 			p->host_port = (uint16_t)u1;
 			p->port = (uint16_t)u2;
 		} else

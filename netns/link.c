@@ -225,17 +225,28 @@ int link_veth_add(struct nl_sock *sk, const struct ipam_net *n, const char *serv
 
 /* IFLA_BRPORT_ISOLATED: isolated ports only forward to non-isolated ones
  * (the bridge itself), so servers on one bridge cannot reach each other. */
-int link_isolate(struct nl_sock *sk, const char *ifname, bool on, struct vs_err *err)
+/* Bridge-port flags of a server's host end, in one raw RTM_SETLINK (libnl
+ * 3.7 has no setter for IFLA_BRPORT_ISOLATED):
+ * - hairpin, always: with br_netfilter (bridge-nf-call-iptables, on by
+ *   default wherever the kernel has it) a server's packet to a published port
+ *   is DNATed on the bridge itself and, if it is the server's own port, sent
+ *   back out of the port it came in on, which a bridge drops unless the port
+ *   is in hairpin mode. (Without br_netfilter the packet is routed and the
+ *   flag changes nothing.)
+ * - isolated: the port forwards only to non-isolated ones (the bridge). */
+int link_port_flags(struct nl_sock *sk, const char *ifname, bool isolate, struct vs_err *err)
 {
 	int idx = link_index(sk, ifname);
 	if (!idx)
-		return vs_fail(err, ENODEV, "netns: link %s: isolate", ifname);
+		return vs_fail(err, ENODEV, "netns: link %s: bridge port flags", ifname);
 	struct ifinfomsg ifi = { .ifi_family = AF_BRIDGE, .ifi_index = idx };
 	struct nl_msg *m = nlmsg_alloc_simple(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK);
 	int r = m ? nlmsg_append(m, &ifi, sizeof(ifi), NLMSG_ALIGNTO) : -NLE_NOMEM;
 	if (r >= 0) {
 		struct nlattr *nest = nla_nest_start(m, IFLA_PROTINFO | NLA_F_NESTED);
-		r = nest ? nla_put_u8(m, IFLA_BRPORT_ISOLATED, on) : -NLE_NOMEM;
+		r = nest ? nla_put_u8(m, IFLA_BRPORT_MODE, 1) : -NLE_NOMEM;
+		if (r >= 0)
+			r = nla_put_u8(m, IFLA_BRPORT_ISOLATED, isolate);
 		if (r >= 0)
 			r = nla_nest_end(m, nest);
 	}
@@ -245,7 +256,7 @@ int link_isolate(struct nl_sock *sk, const char *ifname, bool on, struct vs_err 
 		r = nl_wait_for_ack(sk);
 	nlmsg_free(m);
 	if (r < 0)
-		return vs_fail(err, netns_nlerr(r), "netns: link %s: isolate", ifname);
+		return vs_fail(err, netns_nlerr(r), "netns: link %s: bridge port flags", ifname);
 	return 0;
 }
 

@@ -5,8 +5,10 @@
  * ("vsnet:<network>" or "vs:<server>"), and removal deletes exactly the rules
  * with that comment, by handle.
  *
- * A set `published` of (proto . port) holds every published port; adding an
- * element that exists fails, so a port is never published twice.
+ * A set `published` of (proto . port) holds every published port, whatever
+ * its host address and family; adding an element that exists fails, so a
+ * port is never published twice. IPv4 ports DNAT to the server's IPv4
+ * address, IPv6 ones to its ULA address (DNAT66, no NPT).
  * runs in: the host's network namespace. */
 #include "internal.h"
 
@@ -101,6 +103,13 @@ static int del_tagged(const char *tag, const char *extra, struct vs_err *err)
 	return run(c, batch, err, "remove rules");
 }
 
+/* Per network: masquerade of what leaves through another interface, and the
+ * hairpin: a server that reaches a published port through a host address
+ * (its own port, or another server's) is DNATed back onto the bridge. Without
+ * a source rewrite the server answering would reply straight to the client's
+ * bridge address, around the host's conntrack, and the client would drop the
+ * reply; "oifname bridge ct status dnat masquerade" makes the reply come back
+ * through the host. Outside clients keep their address (not from the subnet). */
 int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 {
 	char net4[INET_ADDRSTRLEN], net6[INET6_ADDRSTRLEN], tag[64];
@@ -116,15 +125,21 @@ int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 	if (n->has6) {
 		inet_ntop(AF_INET6, &n->net6, net6, sizeof(net6));
 		v6 = vs_xasprintf("add rule " T " postrouting ip6 saddr %s/%d oifname != \"%s\" "
-				  "masquerade comment \"%s\"\n", net6, n->prefix6, n->bridge, tag);
+				  "masquerade comment \"%s\"\n"
+				  "add rule " T " postrouting ip6 saddr %s/%d oifname \"%s\" "
+				  "ct status dnat masquerade comment \"%s\"\n",
+				  net6, n->prefix6, n->bridge, tag, net6, n->prefix6, n->bridge, tag);
 	}
 	_cleanup_free_ char *cmds = vs_xasprintf(
 		"%s"
 		"add rule " T " postrouting ip saddr %s/%d oifname != \"%s\" masquerade comment \"%s\"\n"
+		"add rule " T " postrouting ip saddr %s/%d oifname \"%s\" ct status dnat masquerade "
+		"comment \"%s\"\n"
 		"%s"
 		"add rule " T " forward iifname \"%s\" accept comment \"%s\"\n"
 		"add rule " T " forward oifname \"%s\" ct state established,related accept comment \"%s\"\n",
-		base, net4, n->prefix4, n->bridge, tag, v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
+		base, net4, n->prefix4, n->bridge, tag, net4, n->prefix4, n->bridge, tag,
+		v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
 	return run(c, cmds, err, "add nat for network");
 }
 
@@ -148,32 +163,51 @@ static const char *proto_name(int p)
 	return p == IPPROTO_UDP ? "udp" : "tcp";
 }
 
-/* Rules for one port. "any host address" is fib daddr type local, so only
- * traffic to this host's own addresses is redirected. */
-static char *port_rules(const struct ipam_port *p, const char *ip4, const char *tag)
+/* Rules for one port in one family. "Every local address" is fib daddr
+ * type local, so only traffic to this host's own addresses is redirected
+ * (the bridge's address included: a server reaching a published port through
+ * the host, see nat_net_add). */
+static char *port_rules_af(const struct ipam_port *p, int af, const char *srv,
+			   const char *tag)
+{
+	const char *pr = proto_name(p->proto);
+	const char *ipk = af == AF_INET6 ? "ip6" : "ip";
+	char match[96], to[INET6_ADDRSTRLEN + 16];
+	if (p->host_ip[0])
+		snprintf(match, sizeof(match), "%s daddr %s", ipk, p->host_ip);
+	else
+		snprintf(match, sizeof(match), "meta nfproto %s fib daddr type local",
+			 af == AF_INET6 ? "ipv6" : "ipv4");
+	if (af == AF_INET6)
+		snprintf(to, sizeof(to), "[%s]:%u", srv, p->port);
+	else
+		snprintf(to, sizeof(to), "%s:%u", srv, p->port);
+	return vs_xasprintf(
+		"add rule " T " prerouting %s %s dport %u dnat %s to %s comment \"%s\"\n"
+		"add rule " T " output %s %s dport %u dnat %s to %s comment \"%s\"\n"
+		"add rule " T " forward %s daddr %s %s dport %u ct status dnat accept comment \"%s\"\n",
+		match, pr, p->host_port, ipk, to, tag,
+		match, pr, p->host_port, ipk, to, tag,
+		ipk, srv, pr, p->port, tag);
+}
+
+/* The set element and the rules of each family the port is published in:
+ * family 0 (no host address) means IPv4, and IPv6 when the server has it. */
+static char *port_rules(const struct ipam_port *p, const char *ip4, const char *ip6,
+			const char *tag)
 {
 	/* "create element" fails on an existing element; "add" would not */
-	char hip[INET_ADDRSTRLEN], match[64];
-	const char *pr = proto_name(p->proto);
-	if (p->host_ip) {
-		ipam_fmt4(p->host_ip, hip);
-		snprintf(match, sizeof(match), "ip daddr %s", hip);
-	} else {
-		snprintf(match, sizeof(match), "meta nfproto ipv4 fib daddr type local");
-	}
-	return vs_xasprintf(
-		"create element " T " published { %s . %u }\n"
-		"add rule " T " prerouting %s %s dport %u dnat ip to %s:%u comment \"%s\"\n"
-		"add rule " T " output %s %s dport %u dnat ip to %s:%u comment \"%s\"\n"
-		"add rule " T " forward ip daddr %s %s dport %u ct status dnat accept comment \"%s\"\n",
-		pr, p->host_port,
-		match, pr, p->host_port, ip4, p->port, tag,
-		match, pr, p->host_port, ip4, p->port, tag,
-		ip4, pr, p->port, tag);
+	_cleanup_free_ char *r4 = NULL, *r6 = NULL;
+	if (p->family != AF_INET6)
+		r4 = port_rules_af(p, AF_INET, ip4, tag);
+	if (p->family != AF_INET && ip6 && ip6[0])
+		r6 = port_rules_af(p, AF_INET6, ip6, tag);
+	return vs_xasprintf("create element " T " published { %s . %u }\n%s%s",
+			    proto_name(p->proto), p->host_port, r4 ? r4 : "", r6 ? r6 : "");
 }
 
 int nat_ports_add(const struct ipam_net *n, const char *server, const char *ip4,
-		  const struct ipam_port *ports, size_t n_ports, struct vs_err *err)
+		  const char *ip6, const struct ipam_port *ports, size_t n_ports, struct vs_err *err)
 {
 	if (!n_ports)
 		return 0;
@@ -197,7 +231,7 @@ int nat_ports_add(const struct ipam_net *n, const char *server, const char *ip4,
 	_cleanup_free_ char *batch = vs_xstrdup("");
 	size_t len = 0;
 	for (size_t i = 0; i < n_ports; i++) {
-		_cleanup_free_ char *one = port_rules(&ports[i], ip4, tag);
+		_cleanup_free_ char *one = port_rules(&ports[i], ip4, ip6, tag);
 		batch = vs_xrealloc(batch, len + strlen(one) + 1);
 		memcpy(batch + len, one, strlen(one) + 1);
 		len += strlen(one);

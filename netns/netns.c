@@ -242,7 +242,6 @@ static int ports_of(const struct netns_server *s, struct ipam_port **out, struct
 	struct ipam_port *p = vs_xcalloc(s->n_ports, sizeof(*p));
 	for (size_t i = 0; i < s->n_ports; i++) {
 		const struct netns_port *in = &s->ports[i];
-		struct in_addr a = { 0 };
 		const char *pr = in->proto == IPPROTO_UDP ? "udp" : "tcp";
 		int r = 0;
 		if (in->proto != IPPROTO_TCP && in->proto != IPPROTO_UDP)
@@ -250,9 +249,9 @@ static int ports_of(const struct netns_server *s, struct ipam_port **out, struct
 				     in->host_port);
 		else if (!in->host_port)
 			r = vs_failx(err, EINVAL, "netns: port %s/0: invalid", pr);
-		else if (in->host_ip && inet_pton(AF_INET, in->host_ip, &a) != 1)
+		else if (ipam_port_host(&p[i], in->host_ip) < 0)
 			r = vs_failx(err, EINVAL, "netns: port %s/%u: host address \"%s\": "
-				     "not an IPv4 address", pr, in->host_port, in->host_ip);
+				     "not an IPv4 or IPv6 address", pr, in->host_port, in->host_ip);
 		for (size_t j = 0; j < i && r >= 0; j++)
 			if (p[j].proto == in->proto && p[j].host_port == in->host_port)
 				r = vs_failx(err, EINVAL, "netns: port %s/%u: given twice", pr,
@@ -263,7 +262,6 @@ static int ports_of(const struct netns_server *s, struct ipam_port **out, struct
 		}
 		snprintf(p[i].server, sizeof(p[i].server), "%s", s->name);
 		p[i].proto = in->proto;
-		p[i].host_ip = ntohl(a.s_addr);
 		p[i].host_port = in->host_port;
 		p[i].port = in->port ? in->port : in->host_port;
 	}
@@ -314,6 +312,11 @@ int netns_server_start(const struct netns_server *s, struct netns_info *info,
 		return lock;
 	if ((r = ipam_load(dir, net, &n, err)) < 0)
 		return r;
+	for (size_t i = 0; i < s->n_ports && !n.has6; i++)
+		if (ports[i].family == AF_INET6)
+			return vs_failx(err, EINVAL, "netns: port %s/%u: host address %s: network "
+					"%s has no IPv6", ports[i].proto == IPPROTO_UDP ? "udp" : "tcp",
+					ports[i].host_port, s->ports[i].host_ip, net);
 	/* a new allocation lives only in n until the final save */
 	if ((r = ipam_alloc(&n, s->name, s->ip4, &off, err)) < 0)
 		return r;
@@ -328,7 +331,7 @@ int netns_server_start(const struct netns_server *s, struct netns_info *info,
 		return r;
 	if (!s->tap_fd && (r = link_veth_add(sk, &n, s->name, nsfd, ifname, err)) < 0)
 		return r;
-	if (n.isolate && (r = link_isolate(sk, inf.host_if, true, err)) < 0)
+	if ((r = link_port_flags(sk, inf.host_if, n.isolate, err)) < 0)
 		goto out_del_veth;
 	if (!s->tap_fd && ((r = link_sock(&ssk, nsfd, err)) < 0 ||
 			   (r = link_configure_peer(ssk, ifname, &inf, err)) < 0))
@@ -336,7 +339,7 @@ int netns_server_start(const struct netns_server *s, struct netns_info *info,
 	if ((s->rate_in || s->rate_out) &&
 	    (r = tc_set(sk, inf.host_if, inf.ifb, s->rate_in, s->rate_out, err)) < 0)
 		goto out_tc;
-	if ((r = nat_ports_add(&n, s->name, inf.ip4, ports, s->n_ports, err)) < 0)
+	if ((r = nat_ports_add(&n, s->name, inf.ip4, inf.ip6, ports, s->n_ports, err)) < 0)
 		goto out_tc;
 	/* records: this start's ports replace any stale ones */
 	size_t j = 0;

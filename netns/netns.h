@@ -60,7 +60,11 @@ int netns_net_remove(const char *state_dir, const char *net, bool force,
 
 struct netns_port {
 	int proto;               /* IPPROTO_TCP or IPPROTO_UDP */
-	const char *host_ip;     /* IPv4; NULL or "0.0.0.0" = every local address */
+	/* IPv4 or IPv6 address of the host; NULL = every local address of both
+	 * families (IPv6 only if the network has it), "0.0.0.0" = every local
+	 * IPv4 address, "::" = every local IPv6 one. IPv4 traffic goes to the
+	 * server's IPv4 address, IPv6 traffic to its IPv6 (ULA) address. */
+	const char *host_ip;
 	uint16_t host_port;
 	uint16_t port;           /* in the server; 0 = host_port */
 };

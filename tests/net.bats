@@ -4,8 +4,9 @@
 # its own namespaces:
 #   $H   plays the host: the module runs only in here (ip netns exec $H ...),
 #        with its own bridge, its own nftables table and ip_forward
-#   $O   plays the outside world: a veth to $H, 198.51.100.0/24 (TEST-NET-2,
-#        which exists only in these two namespaces); no route to the servers
+#   $O   plays the outside world: a veth to $H, 198.51.100.0/24 (TEST-NET-2)
+#        and 2001:db8:1::/64 (documentation prefix), which exist only in these
+#        two namespaces; no route to the servers
 #   $S1 $S2   two servers
 # No traffic leaves these namespaces; the real host's interfaces, routes and
 # nftables are never touched.
@@ -34,8 +35,10 @@ setup() {
 	for ns in $H $O $S1 $S2; do ip netns add $ns; ip -n $ns link set lo up; done
 	ip -n $H link add up0 type veth peer name eth0 netns $O
 	ip -n $H addr add 198.51.100.1/24 dev up0
+	ip -n $H addr add 2001:db8:1::1/64 dev up0 nodad
 	ip -n $H link set up0 up
 	ip -n $O addr add 198.51.100.2/24 dev eth0
+	ip -n $O addr add 2001:db8:1::2/64 dev eth0 nodad
 	ip -n $O link set eth0 up
 }
 
@@ -52,6 +55,16 @@ teardown() {
 drv() { ip netns exec $H "$DRIVER" -s "$STATE" "$@"; }
 in_ns() { local ns=$1; shift; ip netns exec $ns "$@"; }
 ping1() { in_ns $1 busybox ping -c1 -W1 "$2" >/dev/null; }
+# serve NS PORT [N]: the driver accepts N connections in NS, peers into $STATE/seen
+serve() {
+	: >"$STATE/seen"
+	in_ns $1 timeout 20 "$DRIVER" serve $2 ${3:-1} >"$STATE/seen" &
+	for i in $(seq 50); do grep -q listening "$STATE/seen" && break; sleep 0.1; done
+}
+# connect NS IP PORT: prints what the server saw as the client's address
+connect() { in_ns $1 "$DRIVER" connect $2 $3; }
+# nft_rules: every rule of our table with its owner (handles left out)
+nft_rules() { drv nft "list table inet vserver" | sed 's/ # handle [0-9]*//'; }
 
 start_two() {
 	drv net-create default "$@"
@@ -105,6 +118,73 @@ start_two() {
 	! drv nft "list table inet vserver" | grep -q 'vs:web2'
 	# udp and tcp of one port number are different ports
 	drv start web2 -n default -N /run/netns/$S2 -P udp:0.0.0.0:8080:53
+}
+
+@test "net: IPv6 published ports land on the server's ULA address; IPv6 is masqueraded" {
+	drv net-create default
+	drv start web1 -n default -N /run/netns/$S1 -P 'tcp:*:8080:80' \
+		-P 'tcp:[2001:db8:1::1]:8443:80' -P tcp:0.0.0.0:8081:80
+	ip6=$(drv alloc web1 -n default | sed -n 's/.*ip6=\([^/]*\).*/\1/p')
+	serve $S1 80 3
+	# no host address: both families
+	[ "$(connect $O 2001:db8:1::1 8080)" = "peer=2001:db8:1::2" ]
+	[ "$(connect $O 198.51.100.1 8080)" = "peer=198.51.100.2" ]
+	# [v6]:8443 only on that address and family
+	[ "$(connect $O 2001:db8:1::1 8443)" = "peer=2001:db8:1::2" ]
+	wait
+	grep -qx "peer=2001:db8:1::2 local=$ip6" "$STATE/seen"
+	grep -qx "peer=198.51.100.2 local=172.30.0.2" "$STATE/seen"
+	! connect $O 198.51.100.1 8443 2>/dev/null
+	# 0.0.0.0: IPv4 only
+	! connect $O 2001:db8:1::1 8081 2>/dev/null
+	# outbound IPv6 leaves with the host's address
+	serve $O 9000
+	[ "$(connect $S1 2001:db8:1::2 9000)" = "peer=2001:db8:1::1" ]
+	wait
+	[ "$(in_ns $H cat /proc/sys/net/ipv6/conf/all/forwarding)" = 1 ]
+	# and stop takes the IPv6 rules too
+	drv stop web1 -n default
+	[[ $(nft_rules) != *vs:web1* ]]
+}
+
+# hairpin_round: the connections of the hairpin test, into $S1's port 80
+hairpin_round() {
+	serve $S1 80 7
+	# its own published port, through the host's outside address
+	[ "$(connect $S1 198.51.100.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(connect $S1 198.51.100.1 8081)" = "peer=172.30.0.1" ]
+	# another server's, through the outside address and the gateway's
+	[ "$(connect $S2 198.51.100.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(connect $S2 172.30.0.1 8080)" = "peer=172.30.0.1" ]
+	# IPv6 the same way
+	[ "$(connect $S1 2001:db8:1::1 8080)" = "peer=$gw6" ]
+	[ "$(connect $S2 2001:db8:1::1 8080)" = "peer=$gw6" ]
+	# a client from outside still shows its own address
+	[ "$(connect $O 198.51.100.1 8080)" = "peer=198.51.100.2" ]
+	wait
+	[ "$(grep -c local=172.30.0.2 "$STATE/seen")" = 5 ]
+}
+
+@test "net: hairpin: servers reach published ports through the host's addresses" {
+	start_two
+	drv stop web1 -n default
+	drv start web1 -n default -N /run/netns/$S1 -P 'tcp:*:8080:80' \
+		-P tcp:198.51.100.1:8081:80
+	gw6=$(drv alloc web1 -n default | sed -n 's/.*gw6=\([^ ]*\).*/\1/p')
+	in_ns $H bridge -d link show dev vs-web1 | grep -q "hairpin on"
+	# with br_netfilter (the bridge runs the NAT hooks: the port needs hairpin)
+	# and without it (the host routes the packet): both paths must work
+	local f=/proc/sys/net/bridge/bridge-nf-call-iptables
+	if in_ns $H test -e $f; then
+		in_ns $H sysctl -qw net.bridge.bridge-nf-call-iptables=1 \
+			net.bridge.bridge-nf-call-ip6tables=1
+		hairpin_round
+		in_ns $H sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+			net.bridge.bridge-nf-call-ip6tables=0
+	else
+		echo "# no br_netfilter in this kernel: only the routed path is tested" >&3
+	fi
+	hairpin_round
 }
 
 # iperf3 for ~2 s through the cap; prints kbit/s
@@ -165,9 +245,24 @@ measure() { # measure SERVER_NS [-R]
 
 @test "net: bad input gives one clear line and leaves nothing" {
 	drv net-create default
-	drv start web1 -n default -N /run/netns/$S1
+	drv start web1 -n default -N /run/netns/$S1 -P 'tcp:[2001:db8:1::1]:8080:80' \
+		-P tcp:198.51.100.1:5353:53
 	before=$(cat "$STATE/default.net")
 	links=$(in_ns $H ip -o link show | wc -l)
+	rules=$(nft_rules)
+	# a port published on one family is taken on the other (tcp/udp are apart)
+	run drv start web2 -n default -N /run/netns/$S2 -P tcp:198.51.100.1:8080:80
+	[ "$status" -eq 1 ] && [ "$output" = "netns: port tcp/8080: already published" ]
+	run drv start web2 -n default -N /run/netns/$S2 -P 'tcp:[2001:db8:1::9]:5353:53'
+	[ "$output" = "netns: port tcp/5353: already published" ]
+	run drv start web2 -n default -N /run/netns/$S2 -P udp:0.0.0.0:9000:90 -P 'tcp:*:8080:80'
+	[ "$output" = "netns: port tcp/8080: already published" ]
+	run drv start web2 -n default -N /run/netns/$S2 -P tcp:0.0.0.0:9000:90 -P 'tcp:[::]:9000:91'
+	[ "$output" = "netns: port tcp/9000: given twice" ]
+	run drv start web2 -n default -N /run/netns/$S2 -P tcp:web.example:9000:90
+	[ "$output" = 'netns: port tcp/9000: host address "web.example": not an IPv4 or IPv6 address' ]
+	[ "$(nft_rules)" = "$rules" ]
+	! in_ns $H ip link show vsi-web2 2>/dev/null
 	run drv start web2 -n default -N /run/netns/$S2 -a 172.30.9.9
 	[ "$output" = "netns: address 172.30.9.9: not in 172.30.0.0/24" ]
 	run drv start web2 -n default -N /run/netns/$S2 -a 172.30.0.300
@@ -180,13 +275,24 @@ measure() { # measure SERVER_NS [-R]
 	[ "$output" = "netns: veth vs-web1: add: EEXIST (File exists)" ]
 	run drv net-create other -b up0 -4 10.9.0.0/24
 	[ "$output" = "netns: bridge up0: add: EEXIST (File exists)" ]
+	run drv net-create other -b vsbr0 -4 10.9.0.0/24
+	[ "$output" = "netns: bridge vsbr0: add: EEXIST (File exists)" ]
 	run drv net-remove default
 	[ "$output" = "netns: network default: 1 server(s) still have addresses" ]
 	[ "$(cat "$STATE/default.net")" = "$before" ]
 	[ "$(in_ns $H ip -o link show | wc -l)" = "$links" ]
+	[ "$(nft_rules)" = "$rules" ]
 	! in_ns $S2 ip link show eth0 2>/dev/null
 	[ ! -e "$STATE/other.net" ] && [ ! -e "$STATE/other.lock" ] && [ ! -e "$STATE/nosuch.lock" ]
 	ping1 $S1 172.30.0.1   # web1 untouched by the failed start with its name
+	# an IPv6 host address on a network without IPv6
+	drv net-create v4only -b vsbr1 -4 10.9.0.0/24 -6 none
+	rules=$(nft_rules)
+	run drv start web2 -n v4only -N /run/netns/$S2 -P 'tcp:[2001:db8:1::1]:7000:80'
+	[ "$output" = "netns: port tcp/7000: host address 2001:db8:1::1: network v4only has no IPv6" ]
+	! grep -q web2 "$STATE/v4only.net"
+	[ "$(nft_rules)" = "$rules" ]
+	! in_ns $S2 ip link show eth0 2>/dev/null
 }
 
 @test "net: 20 concurrent allocations get 20 distinct addresses" {

@@ -5,19 +5,20 @@
  *     net-up NET | net-remove NET [-f]
  *     alloc NAME -n NET [-a IP]
  *     start NAME -n NET (-p PID | -N NETNS_PATH) [-a IP] [-I BITS] [-O BITS]
- *           [-P tcp|udp:HOSTIP:HOSTPORT:PORT]...
+ *           [-P tcp|udp:HOSTIP:HOSTPORT:PORT]...   (HOSTIP: *, IPv4 or [IPv6])
  *     stop NAME -n NET | release NAME -n NET
  *     rate NAME IN_BITS OUT_BITS
  *     files NAME -n NET DIR HOSTNAME
  *     nft CMD                    (libnftables, output on stdout)
- *     serve PORT                 (accept one TCP connection, print the peer)
- *     connect IP PORT            (print what the server says)
+ *     serve PORT [N]             (accept N (1) TCP connections, v4 or v6, print each peer)
+ *     connect IP PORT            (IPv4 or IPv6; print what the server says)
  * Errors: the module's one line on stderr, exit 1. */
 #include "../netns/netns.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -38,16 +39,28 @@ static void print_info(const struct netns_info *i)
 	       i->ifb, i->bridge);
 }
 
+/* tcp|udp:HOSTIP:HOSTPORT:PORT, HOSTIP "*" (every address), IPv4 or [IPv6] */
 static int parse_port(const char *s, struct netns_port *p, char *hip, size_t hlen)
 {
 	char proto[8];
 	unsigned hp, cp;
-	if (sscanf(s, "%7[a-z]:%45[0-9.]:%u:%u", proto, hip, &hp, &cp) != 4 ||
-	    hp > 65535 || cp > 65535)
+	int n = 0;
+	if (sscanf(s, "%7[a-z]:%n", proto, &n) != 1 || !n)
 		return -1;
-	(void)hlen;
+	s += n;
+	const char *end = s[0] == '[' ? strchr(s, ']') : strchr(s, ':');
+	if (!end || (size_t)(end - s) >= hlen)
+		return -1;
+	if (s[0] == '[') {
+		snprintf(hip, hlen, "%.*s", (int)(end - s - 1), s + 1);
+		end++;
+	} else {
+		snprintf(hip, hlen, "%.*s", (int)(end - s), s);
+	}
+	if (sscanf(end, ":%u:%u", &hp, &cp) != 2 || hp > 65535 || cp > 65535)
+		return -1;
 	p->proto = !strcmp(proto, "udp") ? IPPROTO_UDP : !strcmp(proto, "tcp") ? IPPROTO_TCP : -1;
-	p->host_ip = hip;
+	p->host_ip = strcmp(hip, "*") ? hip : NULL;
 	p->host_port = (uint16_t)hp;
 	p->port = (uint16_t)cp;
 	return 0;
@@ -170,40 +183,65 @@ static int cmd_nft(const char *cmd)
 	return r ? 1 : 0;
 }
 
-static int cmd_serve(int port)
+static void addr_text(const struct in6_addr *a, char buf[INET6_ADDRSTRLEN])
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int one = 1, s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (IN6_IS_ADDR_V4MAPPED(a))
+		inet_ntop(AF_INET, &a->s6_addr[12], buf, INET6_ADDRSTRLEN);
+	else
+		inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
+}
+
+/* Accepts count TCP connections on port (IPv4 and IPv6), prints each peer
+ * and tells it its address. */
+static int cmd_serve(int port, int count)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int one = 1, zero = 0, s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
 	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 4) < 0) {
 		perror("serve");
 		return 1;
 	}
 	printf("listening\n");
 	fflush(stdout);
-	struct sockaddr_in peer;
-	socklen_t len = sizeof(peer);
-	int c = accept4(s, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
-	if (c < 0)
-		return 1;
-	char msg[64];
-	snprintf(msg, sizeof(msg), "peer=%s\n", inet_ntoa(peer.sin_addr));
-	vs_write_all(c, msg, strlen(msg));
-	fputs(msg, stdout);
-	close(c);
+	for (int i = 0; i < count; i++) {
+		struct sockaddr_in6 peer;
+		socklen_t len = sizeof(peer);
+		int c = accept4(s, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+		if (c < 0)
+			return 1;
+		struct sockaddr_in6 self;
+		socklen_t slen = sizeof(self);
+		char ip[INET6_ADDRSTRLEN], me[INET6_ADDRSTRLEN], msg[80];
+		getsockname(c, (struct sockaddr *)&self, &slen);
+		addr_text(&peer.sin6_addr, ip);
+		addr_text(&self.sin6_addr, me);
+		snprintf(msg, sizeof(msg), "peer=%s\n", ip);
+		vs_write_all(c, msg, strlen(msg));
+		printf("peer=%s local=%s\n", ip, me);  /* local: where the client landed */
+		fflush(stdout);
+		close(c);
+	}
 	close(s);
 	return 0;
 }
 
-static int cmd_connect(const char *ip, int port)
+static int cmd_connect(const char *ip, const char *port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+	if (getaddrinfo(ip, port, &hints, &ai) != 0) {
+		fprintf(stderr, "connect: bad address %s port %s\n", ip, port);
+		return 1;
+	}
+	int s = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct timeval tv = { .tv_sec = 3 };
 	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (inet_pton(AF_INET, ip, &a.sin_addr) != 1 ||
-	    connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+	int r = connect(s, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (r < 0) {
 		perror("connect");
 		return 1;
 	}
@@ -242,10 +280,10 @@ int main(int argc, char **argv)
 		return cmd_files(argc, argv);
 	if (!strcmp(verb, "nft") && argc == 2)
 		return cmd_nft(argv[1]);
-	if (!strcmp(verb, "serve") && argc == 2)
-		return cmd_serve(atoi(argv[1]));
+	if (!strcmp(verb, "serve") && (argc == 2 || argc == 3))
+		return cmd_serve(atoi(argv[1]), argc == 3 ? atoi(argv[2]) : 1);
 	if (!strcmp(verb, "connect") && argc == 3)
-		return cmd_connect(argv[1], atoi(argv[2]));
+		return cmd_connect(argv[1], argv[2]);
 	fprintf(stderr, "usage: see the head of tests/netns-driver.c\n");
 	return 2;
 }

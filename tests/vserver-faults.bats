@@ -85,6 +85,10 @@ nothing_of() {
 	refused create "$W" --publish 99999:80
 	refused create "$W" --publish web
 	refused create "$W" --publish 8080:80/sctp
+	refused create "$W" --publish web.example:8080:80
+	refused create "$W" --publish 2001:db8::1:8080:80
+	[[ $output == *"--publish"* ]]
+	refused create "$W" --publish '[2001:db8::1]8080:80'
 	refused create "$W" --restart sometimes
 	[[ $output == *"--restart"* ]]
 	refused create "$W" --bandwidth fast

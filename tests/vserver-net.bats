@@ -4,7 +4,8 @@
 #         published ports live there only)
 #   $O    "the outside": a veth to $VNS, 198.51.100.0/24 (TEST-NET-2), with no
 #         route back to the servers' subnet, so replies need the masquerade
-#   $C    a client: a veth to $VNS, 203.0.113.0/24 (TEST-NET-3)
+#   $C    a client: a veth to $VNS, 203.0.113.0/24 (TEST-NET-3) and
+#         2001:db8:2::/64 (documentation prefix)
 # No traffic leaves these namespaces.
 
 load helpers
@@ -23,8 +24,10 @@ setup() {
 	ip -n "$O" link set eth0 up
 	ip -n "$VNS" link add cl0 type veth peer name eth0 netns "$C"
 	ip -n "$VNS" addr add 203.0.113.1/24 dev cl0
+	ip -n "$VNS" addr add 2001:db8:2::1/64 dev cl0 nodad
 	ip -n "$VNS" link set cl0 up
 	ip -n "$C" addr add 203.0.113.2/24 dev eth0
+	ip -n "$C" addr add 2001:db8:2::2/64 dev eth0 nodad
 	ip -n "$C" link set eth0 up
 }
 
@@ -90,6 +93,42 @@ c, a = s.accept(); print("peer", a[0], flush=True)' >"$VSTMP/seen" &
 	vs start "$W"
 	wait_for vs exec "$W" sh -c 'netstat -ltn | grep -q ":80 "'
 	[ "$(in_vns "$C" curl -sf -m 3 http://203.0.113.1:8080/)" = "served-by-$W" ]
+}
+
+@test "vserver net: --publish over IPv6, hairpin, and a port taken on the other family" {
+	vs create "$W" --publish '[2001:db8:2::1]:8080:80' --publish 8081:80 -- sh -c \
+		"mkdir -p /www; echo served-by-\$HOSTNAME >/www/index.html; httpd -f -p 80 -h /www"
+	mk_idle "${W}2"
+	vs start "$W"
+	vs start "${W}2"
+	wait_for vs exec "$W" sh -c 'netstat -ltn | grep -q ":80 "'
+	# [v6]:8080 from the client, to the server's ULA address
+	[ "$(in_vns "$C" curl -sf -m 3 'http://[2001:db8:2::1]:8080/')" = "served-by-$W" ]
+	run in_vns "$C" curl -sf -m 2 http://203.0.113.1:8080/
+	[ "$status" -ne 0 ]
+	# 8081 without a host address: both families
+	[ "$(in_vns "$C" curl -sf -m 3 'http://[2001:db8:2::1]:8081/')" = "served-by-$W" ]
+	[ "$(in_vns "$C" curl -sf -m 3 http://203.0.113.1:8081/)" = "served-by-$W" ]
+	# hairpin: the server itself and its neighbour, through the host's address
+	# (the host's curl in the servers' network namespaces: busybox wget of
+	# the default image dies of SIGSEGV here)
+	[ "$(in_server "$W" curl -sf -m 3 http://203.0.113.1:8081/)" = "served-by-$W" ]
+	[ "$(in_server "${W}2" curl -sf -m 3 http://203.0.113.1:8081/)" = "served-by-$W" ]
+	[ "$(in_server "${W}2" curl -sf -m 3 'http://[2001:db8:2::1]:8080/')" = "served-by-$W" ]
+	# tcp/8080 is taken on IPv6, so an IPv4 publish of it is refused, cleanly
+	veths=$(vs_veths)
+	vs create "${W}3" --publish 203.0.113.1:8080:80 -- sh -c "$LOOP"
+	run vs start "${W}3"
+	echo "$output"
+	[ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+	[[ $output == vserver:*"netns: port tcp/8080: already published"* ]]
+	[ "$(vs_status "${W}3")" = stopped ]
+	[ -z "$(vs_leftovers "${W}3")" ]
+	[ "$(vs_veths)" -eq "$veths" ]
+	! grep -q "^port ${W}3 " "$VSTMP"/lib/net/*.net
+	! in_vns "$VNS" nft list table inet vserver | grep -q "vs:${W}3"
+	# and the first server still serves
+	[ "$(in_vns "$C" curl -sf -m 3 'http://[2001:db8:2::1]:8080/')" = "served-by-$W" ]
 }
 
 @test "vserver net: --net none gives only lo" {

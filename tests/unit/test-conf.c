@@ -1017,8 +1017,45 @@ static void test_server_oci(void)
 	}
 }
 
+/* --publish: "[hostip:]hostport:port[/tcp|/udp]", hostip IPv4 or [IPv6] */
+static void pub_ok(const char *in, const char *ip, unsigned hp, unsigned p, bool udp)
+{
+	char got_ip[64] = "x";
+	unsigned ghp = 0, gp = 0;
+	bool gudp = !udp;
+	int r = conf_parse_publish(in, got_ip, &ghp, &gp, &gudp);
+	ok(r == 0 && !strcmp(got_ip, ip) && ghp == hp && gp == p && gudp == udp,
+	   "publish \"%s\" -> \"%s\" %u %u %s", in, ip, hp, p, udp ? "udp" : "tcp");
+}
+
+static void test_publish(void)
+{
+	static const char *bad_ones[] = {
+		"", "8080", "8080:", ":80", "0:80", "8080:0", "65536:80", "8080:80/sctp",
+		"host:8080:80", "1.2.3:8080:80", "2001:db8::1:8080:80", "[2001:db8::1]8080:80",
+		"[2001:db8::1:8080:80", "[1.2.3.4]:8080:80", "[]:8080:80", "1.2.3.4:8080:80:1",
+		"+80:80", "8080:-80", "1.2.3.4::80",
+	};
+	pub_ok("8080:80", "", 8080, 80, false);
+	pub_ok("53:53/udp", "", 53, 53, true);
+	pub_ok("8080:80/tcp", "", 8080, 80, false);
+	pub_ok("198.51.100.1:8080:80", "198.51.100.1", 8080, 80, false);
+	pub_ok("0.0.0.0:8080:80/udp", "0.0.0.0", 8080, 80, true);
+	pub_ok("[2001:db8::1]:8080:80", "2001:db8::1", 8080, 80, false);
+	pub_ok("[::]:443:8443/tcp", "::", 443, 8443, false);
+	pub_ok("[::ffff:1.2.3.4]:1:65535/udp", "::ffff:1.2.3.4", 1, 65535, true);
+	for (size_t i = 0; i < sizeof(bad_ones) / sizeof(bad_ones[0]); i++) {
+		char ip[64];
+		unsigned hp, p;
+		bool udp;
+		is_int(conf_parse_publish(bad_ones[i], ip, &hp, &p, &udp), -EINVAL,
+		       "publish \"%s\" refused", bad_ones[i]);
+	}
+}
+
 int main(void)
 {
+	test_publish();
 	test_names();
 	test_full();
 	test_errors_top();

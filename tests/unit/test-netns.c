@@ -103,18 +103,34 @@ static void test_state(void)
 	n.isolate = true;
 	ipam_alloc(&n, "web1", NULL, &off, &err);
 	ipam_alloc(&n, "db", "172.30.0.77", &off, &err);
-	n.ports = vs_xcalloc(1, sizeof(*n.ports));
-	n.n_ports = 1;
-	snprintf(n.ports[0].server, sizeof(n.ports[0].server), "web1");
-	n.ports[0].proto = IPPROTO_UDP;
-	n.ports[0].host_ip = 0x0a000001;
-	n.ports[0].host_port = 5353;
-	n.ports[0].port = 53;
+	static const char *hosts[] = { "10.0.0.1", NULL, "0.0.0.0", "::", "2001:db8:0::01" };
+	n.n_ports = VS_ARRAY_SIZE(hosts);
+	n.ports = vs_xcalloc(n.n_ports, sizeof(*n.ports));
+	for (size_t i = 0; i < n.n_ports; i++) {
+		snprintf(n.ports[i].server, sizeof(n.ports[i].server), "web1");
+		n.ports[i].proto = IPPROTO_UDP;
+		is_int(ipam_port_host(&n.ports[i], hosts[i]), 0, "port host %s", hosts[i] ? hosts[i] : "(any)");
+		n.ports[i].host_port = (uint16_t)(5353 + i);
+		n.ports[i].port = 53;
+	}
+	ok(n.ports[0].family == AF_INET && !strcmp(n.ports[0].host_ip, "10.0.0.1"), "v4 host");
+	ok(n.ports[1].family == 0 && !n.ports[1].host_ip[0], "no host: both families");
+	ok(n.ports[2].family == AF_INET && !n.ports[2].host_ip[0], "0.0.0.0: every IPv4 address");
+	ok(n.ports[3].family == AF_INET6 && !n.ports[3].host_ip[0], ":: every IPv6 address");
+	ok(n.ports[4].family == AF_INET6 && !strcmp(n.ports[4].host_ip, "2001:db8::1"),
+	   "v6 host, normalised");
+	struct ipam_port bad = { 0 };
+	is_int(ipam_port_host(&bad, "web.example"), -EINVAL, "a name is not a host address");
+	is_int(ipam_port_host(&bad, "[::1]"), -EINVAL, "brackets are the CLI's, not ours");
 	char *text = ipam_format(&n);
 	is_int(ipam_parse(text, &m, &err), 0, "state round trip parses");
 	char *text2 = ipam_format(&m);
 	is_str(text2, text, "state round trip is identical");
-	ok(m.isolate && m.has6 && m.n_ents == 2 && m.n_ports == 1, "fields survive");
+	ok(m.isolate && m.has6 && m.n_ents == 2 && m.n_ports == 5, "fields survive");
+	ok(strstr(text, "port web1 udp * 5354 53\n") && strstr(text, "port web1 udp :: 5356 53\n") &&
+	   strstr(text, "port web1 udp 2001:db8::1 5357 53\n"), "host addresses in the state file");
+	ok(m.ports[4].family == AF_INET6 && m.ports[1].family == 0 && m.ports[2].family == AF_INET,
+	   "families survive");
 	ipam_release(&m, "web1");
 	is_int(m.n_ports, 0, "release drops the server's ports");
 	free(text);
