@@ -197,6 +197,8 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 		}
 	}
 	r = 0;
+	if (rt_vm_is(ctx, id))  /* --- VM bundles: undo the network redirect (oci-vm.c) --- */
+		rt_vm_cleanup(ctx, id);
 	if (rec.has_cg) {
 		r = cg_destroy(&rec.cg, err);
 		if (r < 0)
