@@ -109,5 +109,9 @@ int nat_server_del(const char *server, const struct ipam_port *ports, size_t n_p
 int tc_set(struct nl_sock *sk, const char *host_if, const char *ifb,
 	   uint64_t rate_in, uint64_t rate_out, struct vs_err *err);
 int tc_clear(struct nl_sock *sk, const char *host_if, const char *ifb, struct vs_err *err);
+/* ingress qdisc on dev + u32 match-all mirred egress redirect to target */
+int tc_redirect_add(struct nl_sock *sk, const char *dev, const char *target, struct vs_err *err);
+/* removes dev's ingress qdisc (and its filters); missing is fine */
+void tc_ingress_del(struct nl_sock *sk, const char *dev);
 
 #endif

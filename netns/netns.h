@@ -117,6 +117,23 @@ int netns_server_release(const char *state_dir, const char *net, const char *nam
 int netns_server_set_rate(const char *name, uint64_t rate_in, uint64_t rate_out,
 			  struct vs_err *err);
 
+/* ---- a VM in a network namespace made by someone else (guest.c) ---- */
+struct netns_guest_net {
+	char ip4[INET_ADDRSTRLEN], gw4[INET_ADDRSTRLEN];  /* gw "" if none */
+	int prefix4;
+	char mac[18];
+};
+/* In the namespace of netns_fd: reads ifname's (NULL = eth0) IPv4 address,
+ * prefix, MAC and the default gateway into g, makes a tap "vstap0" and
+ * redirects every frame between ifname and the tap both ways (tc), so a
+ * guest on the tap with that MAC and address takes ifname's place. The
+ * tap's fd goes to *tap_fd (the tap goes when it closes). */
+int netns_guest_tap(int netns_fd, const char *ifname, struct netns_guest_net *g, int *tap_fd,
+		    struct vs_err *err);
+/* Removes the redirect from ifname (NULL = eth0): the namespace is its own
+ * again. */
+int netns_guest_untap(int netns_fd, const char *ifname, struct vs_err *err);
+
 /* Host-side interface names and the server's MAC, derived from its name. */
 void netns_names(const char *server, char host_if[IFNAMSIZ], char ifb[IFNAMSIZ]);
 void netns_mac(const char *server, uint8_t mac[6]);

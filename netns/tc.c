@@ -97,7 +97,7 @@ static int ifb_add(struct nl_sock *sk, const char *ifb, struct vs_err *err)
 
 /* ingress qdisc on dev + "u32 match u32 0 0 action mirred egress redirect
  * dev ifb" */
-static int redirect_add(struct nl_sock *sk, const char *dev, const char *ifb,
+int tc_redirect_add(struct nl_sock *sk, const char *dev, const char *ifb,
 			struct vs_err *err)
 {
 	int idx = link_index(sk, dev), ifb_idx = link_index(sk, ifb);
@@ -160,7 +160,7 @@ static int egress_cap(struct nl_sock *sk, const char *host_if, const char *ifb,
 		return r;
 	r = tbf_replace(sk, ifb, rate, err);
 	if (r >= 0)
-		r = redirect_add(sk, host_if, ifb, err);
+		r = tc_redirect_add(sk, host_if, ifb, err);
 	if (r < 0) {
 		qdisc_del(sk, host_if, TC_H_INGRESS, NULL);
 		link_del(sk, ifb, NULL);
@@ -189,4 +189,9 @@ int tc_clear(struct nl_sock *sk, const char *host_if, const char *ifb, struct vs
 	int r2 = qdisc_del(sk, host_if, TC_H_INGRESS, r < 0 ? NULL : err);
 	int r3 = qdisc_del(sk, host_if, TC_H_ROOT, (r < 0 || r2 < 0) ? NULL : err);
 	return r < 0 ? r : r2 < 0 ? r2 : r3;
+}
+
+void tc_ingress_del(struct nl_sock *sk, const char *dev)
+{
+	qdisc_del(sk, dev, TC_H_INGRESS, NULL);
 }

@@ -181,5 +181,7 @@ int rt_vm_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err);
 int rt_vm_kill(const struct rt_ctx *ctx, const char *id, int sig, struct vs_err *err);
 int rt_vm_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_status,
 	       struct vs_err *err);
+/* delete: the bundle's network namespace gets its eth0 back */
+void rt_vm_cleanup(const struct rt_ctx *ctx, const char *id);
 
 #endif

@@ -213,6 +213,8 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 			r = vs_fail(err, -r, "delete container \"%s\": detach the mounts under %s",
 				    id, rec.st.rootfs);
 	}
+	if (rt_vm_is(ctx, id))  /* --- VM bundles: undo the network redirect (oci-vm.c) --- */
+		rt_vm_cleanup(ctx, id);
 	if (r >= 0 && rec.has_cg) {
 		r = cg_destroy(&rec.cg, err);
 		if (r < 0)

@@ -14,9 +14,14 @@
  * Optional annotations: run.oci.vm.kernel=PATH (default: the newest
  * /boot/vmlinuz-*-cloud-amd64, else the host's), run.oci.vm.disk_size
  * (bytes or 2G; default 1G). The guest's RAM is linux.resources.memory.limit
- * (default 256M), not a cgroup limit. The guest has no network interface. */
+ * (default 256M), not a cgroup limit.
+ * Network: with a network namespace given by path (as podman/CNI give one,
+ * eth0 with an address), the guest takes eth0's place through a tap in that
+ * namespace and tc redirects (netns_guest_tap), with eth0's address and MAC;
+ * otherwise it has no network interface. */
 #include "internal.h"
 #include "../vm/vm.h"
+#include "../netns/netns.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -125,17 +130,35 @@ int rt_vm_create(const struct rt_ctx *ctx, const struct conf_config *cfg, const 
 		return r;
 	_cleanup_free_ char *append = vs_xasprintf("console=ttyS0 quiet panic=-1 reboot=t pci=off vs.host=%s",
 						    cfg->hostname && *cfg->hostname ? cfg->hostname : rec->st.id);
+	/* the bundle's network namespace, if it names one: the guest takes eth0's place */
+	const char *nspath = lx->ns[CONF_NS_NETWORK].present ? lx->ns[CONF_NS_NETWORK].path : NULL;
+	_cleanup_close_ int nsfd = -1, tap = -1;
+	struct netns_guest_net gn = { 0 };
+	if (nspath) {
+		if ((nsfd = open(nspath, O_RDONLY | O_CLOEXEC)) < 0)
+			return vs_fail(err, errno, "vm: open network namespace %s", nspath);
+		if ((r = netns_guest_tap(nsfd, NULL, &gn, &tap, err)) < 0)
+			return r;
+		char *a = vs_xasprintf("%s vs.ip=%s/%d%s%s", append, gn.ip4, gn.prefix4,
+				       gn.gw4[0] ? " vs.gw=" : "", gn.gw4);
+		free(append);
+		append = a;
+	}
 	struct vm_spec spec = {
 		.name = rec->st.id, .kernel = kernel, .initrd = ird, .append = append,
 		.disk = disk, .memory_mb = (unsigned)(mem >> 20), .accel = accel,
 		.console_log = con, .vmm_log = vmm, .qmp_socket = qmp, .agent_socket = ag,
+		.tap_fd = tap, .mac = tap >= 0 ? gn.mac : NULL,
 		.balloon = true, .start_paused = true, .sandbox = vm_qemu_has_sandbox(NULL),
 		.tsc_khz = accel == VM_ACCEL_TCG ? vm_host_tsc_khz() : 0,
 	};
 	struct vm_jail jail = { .cgroup_dirs = (const char *const *)dirs,
 				.unshare_flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET };
-	if ((r = vm_start(&spec, &jail, pid, 0, err)) < 0)
+	if ((r = vm_start(&spec, &jail, pid, 0, err)) < 0) {
+		if (tap >= 0)
+			netns_guest_untap(nsfd, NULL, NULL);
 		return r;
+	}
 	/* "created" until start: rt_live_status looks for exec.fifo */
 	char marker[PATH_MAX];
 	snprintf(marker, sizeof(marker), "%s/exec.fifo", dir);
@@ -180,4 +203,19 @@ int rt_vm_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit
 		return vs_failx(err, EOPNOTSUPP, "exec in VM \"%s\": -d is not supported", o->id);
 	int r = vm_agent_exec(ag, p->args, p->env, p->cwd ? p->cwd : "/", 0, 1, 2, exit_status, err);
 	return r < 0 ? vs_wrap(err, "exec in \"%s\"", o->id) : 0;
+}
+
+void rt_vm_cleanup(const struct rt_ctx *ctx, const char *id)
+{
+	struct conf_config *cfg = NULL;
+	struct vs_err ign = { 0 };
+	if (rt_record_config(ctx, id, &cfg, &ign) < 0)
+		return;
+	const struct conf_namespace *ns = &cfg->linux_.ns[CONF_NS_NETWORK];
+	int fd = ns->present && ns->path ? open(ns->path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		netns_guest_untap(fd, NULL, &ign);
+		close(fd);
+	}
+	conf_free(cfg);
 }

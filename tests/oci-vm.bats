@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # vsrun with run.oci.handler=vm (as crun with krun): the bundle's rootfs
 # becomes the guest's disk, process.args run under our agent in Debian's
-# cloud kernel (not the host's), through create/start/state/exec/kill/delete.
+# cloud kernel (not the host's), through create/start/state/exec/kill/delete,
+# and on the network of a namespace the bundle names (made here, as podman
+# would: a veth eth0 with an address; a peer namespace on its other end).
 # Under software emulation (the developers' machines) a boot takes 3-6 s.
 
 load helpers
@@ -21,6 +23,8 @@ setup() {
 teardown() {
 	[ -f "$ROOT/$ID/console.log" ] && tail -n 8 "$ROOT/$ID/console.log" | sed 's/^/# console: /' >&3
 	teardown_bundle
+	ip netns del "vsvm$$n" 2>/dev/null || true
+	ip netns del "vsvm$$p" 2>/dev/null || true
 }
 
 # wait_con PATTERN SECS
@@ -74,4 +78,35 @@ wait_con() {
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"/etc/passwd: not a linux kernel image"* ]]
 	[ ! -e "$ROOT/$ID" ]
+}
+
+@test "vsrun vm: in the bundle's network namespace the guest takes eth0's place (tap + tc redirect)" {
+	local ns=vsvm$$n peer=vsvm$$p
+	ip netns add "$ns"
+	ip netns add "$peer"
+	ip link add eth0 netns "$ns" type veth peer name p0 netns "$peer"
+	ip -n "$ns" addr add 10.199.0.2/24 dev eth0
+	ip -n "$ns" link set eth0 up
+	ip -n "$ns" route add default via 10.199.0.1
+	ip -n "$peer" addr add 10.199.0.1/24 dev p0
+	ip -n "$peer" link set p0 up
+	mac=$(ip -n "$ns" -o link show eth0 | grep -o 'link/ether [^ ]*' | cut -d' ' -f2)
+	jq_config "(.linux.namespaces[] | select(.type == \"network\")) += {\"path\": \"/run/netns/$ns\"}"
+	vsrun create --bundle "$BUNDLE" "$ID"
+	vsrun start "$ID"
+	wait_con "vm-bundle-up" 90
+	# the guest has eth0's address and MAC, the default route, and reaches the peer
+	run vsrun exec "$ID" ip addr show eth0
+	[[ "$output" == *"10.199.0.2/24"* ]]
+	[[ "$(vsrun exec "$ID" cat /sys/class/net/eth0/address)" == "$mac" ]]
+	vsrun exec "$ID" ip route | grep -q "default via 10.199.0.1"
+	vsrun exec "$ID" ping -c1 -W5 10.199.0.1 >/dev/null
+	# the peer reaches the guest (the namespace's own stack sees nothing)
+	nsenter --net="/run/netns/$peer" busybox ping -c1 -W5 10.199.0.2 >/dev/null
+	vsrun delete --force "$ID"
+	# eth0 is the namespace's again: no redirect, no tap
+	[ -z "$(tc -n "$ns" qdisc show dev eth0 ingress 2>/dev/null)" ]
+	! ip -n "$ns" link show vstap0 2>/dev/null
+	ip netns del "$ns"
+	ip netns del "$peer"
 }

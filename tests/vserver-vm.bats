@@ -109,6 +109,12 @@ vm_leftovers() {
 	[ "$(echo piped | vs exec "$W" cat)" = piped ]
 	[ "$(vs exec "$W" -- hostname </dev/null)" = "$W" ]
 	run -127 vs exec "$W" -- /no/such/program
+	# two at once: the second waits for the first (QEMU takes one connection)
+	vs exec "$W" -- sh -c 'sleep 1; echo first' </dev/null >"$VSTMP/e1" &
+	vs exec "$W" -- echo second </dev/null >"$VSTMP/e2"
+	wait
+	[ "$(cat "$VSTMP/e1")" = first ]
+	[ "$(cat "$VSTMP/e2")" = second ]
 
 	# on the bridge: a container server reaches it, it reaches the bridge
 	vs create "${W}c" -- sh -c 'while :; do sleep 1; done'
