@@ -614,7 +614,8 @@ static bool in_unified(pid_t pid, const char *path)
  * the container made cgroups of its own below it and enabled controllers
  * for them (systemd as its init does), so its top is no longer a leaf.
  * The process goes where the container's init is instead, if that lies
- * below the container's cgroup (never anywhere else). */
+ * below the container's cgroup (never anywhere else). 1: not so, err as
+ * it was; 0: joined; < 0: that failed too, err says where. */
 static int enter_beside_init(const struct cg_dir *d, const char *cg_path, pid_t pid,
 			     pid_t init_pid, struct vs_err *err)
 {
@@ -622,7 +623,7 @@ static int enter_beside_init(const struct cg_dir *d, const char *cg_path, pid_t 
 	size_t bl = strlen(cg_path);
 	if (init_pid <= 0 || unified_path_of(init_pid, sub, sizeof(sub)) < 0 ||
 	    strncmp(sub, cg_path, bl) || sub[bl] != '/')
-		return -EBUSY;
+		return 1;
 	snprintf(dir, sizeof(dir), "%s%s", d->root, sub);
 	int r = cg_write(err, dir, "cgroup.procs", "%d", (int)pid);
 	return r < 0 ? vs_wrap(err, "%s", dir) : 0;
@@ -638,9 +639,13 @@ static int enter(const struct vs_cgroup *cg, pid_t pid, pid_t init_pid, struct v
 		if (cg->mode == CG_MODE_V1 && dirs.d[i].unified && in_unified(pid, cg->path))
 			continue;   /* cloned straight into it */
 		int r = cg_write(err, dirs.d[i].path, "cgroup.procs", "%d", (int)pid);
-		if (r == -EBUSY && dirs.d[i].unified &&
-		    enter_beside_init(&dirs.d[i], cg->path, pid, init_pid, err) == 0)
-			continue;
+		if (r == -EBUSY && dirs.d[i].unified) {
+			int b = enter_beside_init(&dirs.d[i], cg->path, pid, init_pid, err);
+			if (b < 0)
+				return b;
+			if (b == 0)
+				continue;
+		}
 		if (r < 0)
 			return vs_wrap(err, "%s", dirs.d[i].path);
 	}
