@@ -53,14 +53,14 @@ LIB_OBJS := $(foreach m,$(MODULES),$(call objs,$(m)))
 LIB := $(BUILD)/libvserver.a
 
 VSRUN_SRCS := $(wildcard cli/vsrun*.c cli/oci-*.c cli/cli-util.c)
-VSERVER_SRCS := $(wildcard cli/vserver*.c cli/cli-util.c)
+VSERVER_SRCS := $(filter-out cli/vserver-monitor.c,$(wildcard cli/vserver*.c cli/cli-util.c))
 VSRUN_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(VSRUN_SRCS))
 VSERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(VSERVER_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-all: $(BUILD)/vsrun $(if $(wildcard cli/vserver.c),$(BUILD)/vserver)
+all: $(BUILD)/vsrun $(if $(wildcard cli/vserver.c),$(BUILD)/vserver $(BUILD)/vserver-monitor)
 
 $(BUILD)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -75,6 +75,26 @@ $(BUILD)/vsrun: $(VSRUN_OBJS) $(LIB)
 
 $(BUILD)/vserver: $(VSERVER_OBJS) $(LIB)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(VSERVER_OBJS) $(LIB) $(LIBS_ALL)
+
+# The per-server monitor: one per running server, so it links only what it
+# uses (see docs/monitor.md) and statically: no shared libraries to map and
+# relocate in each of a thousand processes. MONITOR_STATIC=0 links it
+# dynamically, for comparison (make bench prints its memory).
+MONITOR_OBJS := $(BUILD)/cli/vserver-monitor.o \
+	$(patsubst %,$(BUILD)/runtime/%.o,monitor server-base procinfo alert)
+MONITOR_STATIC ?= 1
+ifeq ($(SANITIZE),1)
+MONITOR_STATIC := 0
+endif
+ifeq ($(MONITOR_STATIC),1)
+MONITOR_LD := -static-pie -Wl,-z,relro,-z,now -Wl,--gc-sections
+MONITOR_LIBS := -lyajl_s
+else
+MONITOR_LD := $(LDFLAGS_ALL)
+MONITOR_LIBS := $(shell $(PKG_CONFIG) --libs yajl 2>/dev/null)
+endif
+$(BUILD)/vserver-monitor: $(MONITOR_OBJS) $(LIB)
+	$(CC) $(CFLAGS_ALL) $(MONITOR_LD) $(SAN_LD) -o $@ $(MONITOR_OBJS) $(LIB) $(MONITOR_LIBS)
 
 # A unit test links only its own module and what it depends on, so one
 # module's test builds while another module is broken.

@@ -1,9 +1,11 @@
-/* vserver start|stop|restart|destroy|boot NAME */
+/* vserver start|stop|restart|destroy|boot NAME, and the monitor's helpers */
 #include "vserver.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int vs_cmd_start(int argc, char **argv)
 {
@@ -108,4 +110,40 @@ int vs_cmd_boot(int argc, char **argv)
 	r = srv_boot(&g_srv, &n, &err);
 	printf("started %u autostart server%s\n", n, n == 1 ? "" : "s");
 	return r < 0 ? cli_error(&err) : 0;
+}
+
+/* `vserver __start [--adopt] NAME` and `vserver __stop NAME`: the steps
+ * the server's monitor runs in a helper process (see runtime/monitor.c).
+ * Not for users: they report to the monitor on fd 3, a pipe. */
+static int helper_report_fd(void)
+{
+	struct stat st;
+	if (fstat(3, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		cli_errorf("internal command: run by the server's monitor only");
+		return -1;
+	}
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	return 3;
+}
+
+int vs_cmd_helper(int argc, char **argv)
+{
+	bool start = !strcmp(argv[0], "__start");
+	bool adopt = argc == 3 && !strcmp(argv[1], "--adopt");
+	if (argc != 2 && !adopt)
+		return cli_errorf("internal command: usage: %s [--adopt] NAME", argv[0]);
+	int fd = helper_report_fd();
+	if (fd < 0)
+		return 2;
+	const char *name = argv[argc - 1];
+	struct vs_err err = { 0 };
+	struct srv_started s;
+	char line[sizeof(err.msg) + 4200];
+	int r = start ? srv_workload_start(&g_srv, name, adopt, &s, &err)
+		      : srv_workload_stop(&g_srv, name, &err);
+	if (start || r < 0) {
+		srv_report_format(&s, r < 0 ? &err : NULL, line, sizeof(line));
+		vs_write_all(fd, line, strlen(line));
+	}
+	return r < 0 ? 1 : 0;
 }

@@ -2,8 +2,11 @@
  * networking, a monitor each, live resizing, stats, snapshots and alerts. */
 #include "vserver.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct srv_ctx g_srv;
 
@@ -244,6 +247,51 @@ static const struct { const char *verb, *text; } helps[] = {
 	  "Example: vserver alert add web 'memory > 90% for 60s' --exec 'logger web'\n" },
 };
 
+/* the monitor's helpers, not listed */
+static const struct cli_verb internal_verbs[] = {
+	{ "__start", vs_cmd_helper, NULL, true },
+	{ "__stop", vs_cmd_helper, NULL, false },
+};
+
+/* The binary on disk, before the sealed re-exec hides it: the monitor
+ * program is found beside it and runs it as its helpers. A process running
+ * from the sealed copy got it from its own earlier self. */
+static void remember_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (buf[0] == '/' && strncmp(buf, "/memfd:", 7))
+		setenv("VSERVER_EXE", buf, 1);
+}
+
+static int run_verb(const struct cli_verb *v, int argc, char **argv)
+{
+	if (v->enters_container) {
+		int r = rt_ensure_sealed_exe(argv, environ);
+		if (r < 0)
+			return cli_errorf("re-execute from a sealed copy: %s", strerror(-r));
+	}
+	g_cli.verb = argv[1];
+	struct vs_err err = { 0 };
+	bool help = argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"));
+	for (size_t k = 0; help && k < VS_ARRAY_SIZE(helps); k++)
+		if (!strcmp(helps[k].verb, argv[1])) {
+			fputs(helps[k].text, stdout);
+			return 0;
+		}
+	if (!help && srv_ctx_init(&g_srv, &err) < 0)
+		return cli_error(&err);
+	const char *exe = getenv("VSERVER_EXE");
+	snprintf(g_srv.exe, sizeof(g_srv.exe), "%s", exe ? exe : "");
+	g_srv.warn = cli_warn;
+	g_srv.rt.warn = cli_warn;
+	optind = 0;
+	return v->fn(argc - 1, argv + 1);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vserver <command> [options] [args]\n\nCommands:\n");
@@ -255,7 +303,7 @@ static void usage(FILE *f)
 		   "'vserver --version' prints the version.\n");
 }
 
-int main(int argc, char **argv, char **envp)
+int main(int argc, char **argv)
 {
 	g_cli.prog = "vserver";
 	g_cli.ctx.warn = cli_warn;
@@ -271,28 +319,12 @@ int main(int argc, char **argv, char **envp)
 		printf("vserver version %s\n", VS_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < VS_ARRAY_SIZE(verbs); i++) {
-		if (strcmp(verbs[i].name, argv[1]))
-			continue;
-		if (verbs[i].enters_container) {
-			int r = rt_ensure_sealed_exe(argv, envp);
-			if (r < 0)
-				return cli_errorf("re-execute from a sealed copy: %s", strerror(-r));
-		}
-		g_cli.verb = argv[1];
-		struct vs_err err = { 0 };
-		bool help = argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"));
-		for (size_t k = 0; help && k < VS_ARRAY_SIZE(helps); k++)
-			if (!strcmp(helps[k].verb, argv[1])) {
-				fputs(helps[k].text, stdout);
-				return 0;
-			}
-		if (!help && srv_ctx_init(&g_srv, &err) < 0)
-			return cli_error(&err);
-		g_srv.warn = cli_warn;
-		g_srv.rt.warn = cli_warn;
-		optind = 0;
-		return verbs[i].fn(argc - 1, argv + 1);
-	}
+	remember_exe();
+	for (size_t i = 0; i < VS_ARRAY_SIZE(verbs); i++)
+		if (!strcmp(verbs[i].name, argv[1]))
+			return run_verb(&verbs[i], argc, argv);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(internal_verbs); i++)
+		if (!strcmp(internal_verbs[i].name, argv[1]))
+			return run_verb(&internal_verbs[i], argc, argv);
 	return cli_errorf("unknown command \"%s\" (see vserver --help)", argv[1]);
 }

@@ -108,6 +108,9 @@ struct srv_ctx {
 	struct rt_ctx rt;         /* its root is <run>/rt */
 	char rt_root[1100];
 	void (*warn)(const char *msg);
+	/* the vserver binary on disk (not its sealed copy): the monitor runs it
+	 * as its start and stop helpers; vserver-monitor is looked up beside it */
+	char exe[4096];
 };
 
 struct srv_info {
@@ -154,8 +157,36 @@ int srv_clone(struct srv_ctx *c, const char *src, const char *dst, struct vs_err
 int srv_export(struct srv_ctx *c, const char *name, const char *file, struct vs_err *err);
 int srv_import(struct srv_ctx *c, const char *file, const char *name, struct vs_err *err);
 
-/* runs in: the monitor (forked by srv_start). Never returns. */
-__attribute__((noreturn)) void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd);
+/* runs in: vserver-monitor, the per-server monitor program that srv_start
+ * runs detached. exe is the vserver binary (its helpers); ready_fd gets one
+ * line, "ok" or the reason the first start failed. Never returns. */
+__attribute__((noreturn)) void srv_monitor_main(struct srv_ctx *c, const char *name, const char *exe,
+						int ready_fd);
+
+/* The monitor's helpers (`vserver __start` / `vserver __stop`): how a
+ * server's workload is started and undone, each run in a short-lived
+ * process the monitor spawns. The start reports one line to the monitor:
+ * srv_report_format() / srv_report_parse(). */
+struct srv_started {
+	pid_t pid;                /* the server's init */
+	bool adopted;             /* already ran: its previous monitor was killed */
+	int cg_mode;              /* enum cg_mode of the server's cgroup */
+	char cg_path[4096];
+};
+int srv_workload_start(struct srv_ctx *c, const char *name, bool adopt, struct srv_started *out,
+		       struct vs_err *err);
+int srv_workload_stop(struct srv_ctx *c, const char *name, struct vs_err *err);
+/* "ok|adopt PID MODE CGPATH" or "error MESSAGE", with a final newline */
+void srv_report_format(const struct srv_started *s, const struct vs_err *err, char *buf, size_t len);
+/* 0 with *s filled, or -errno with the helper's message in err */
+int srv_report_parse(const char *line, struct srv_started *s, struct vs_err *err);
+
+/* `vserver console`: a connection to the server's monitor. What is written
+ * to it goes to the server's standard input; what the server writes comes
+ * back, live. */
+int srv_console_connect(struct srv_ctx *c, const char *name, struct vs_err *err);
+/* <run>/<name>.console, the monitor's console socket */
+void srv_console_path(const struct srv_ctx *c, const char *name, char *buf, size_t len);
 
 /* images and networks, for `vserver image` and `vserver net` (server-admin.c) */
 int srv_image_import(struct srv_ctx *c, const char *path, const char *name, struct vs_err *err);
