@@ -148,6 +148,7 @@ demo:
 install: all
 	install -D -m 0755 $(BUILD)/vsrun $(DESTDIR)$(PREFIX)/sbin/vsrun
 	install -D -m 0755 $(BUILD)/vserver $(DESTDIR)$(PREFIX)/sbin/vserver
+	install -D -m 0755 $(BUILD)/vserver-monitor $(DESTDIR)$(PREFIX)/libexec/vserver/vserver-monitor
 	for m in man/*.[0-9]; do [ -f "$$m" ] || continue; \
 		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
 	install -D -m 0644 cli/vsrun.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vsrun

@@ -179,6 +179,52 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	[ "$status" -ne 0 ]
 }
 
+@test "vserver console: typed lines reach the server's shell, output is live, ctrl-] detaches" {
+	PTYDRIVE=$BATS_TEST_DIRNAME/tools/ptydrive.py
+	command -v python3 >/dev/null || skip "python3 is missing: the console is driven through a pty by tests/tools/ptydrive.py"
+	# a shell reading its commands from its standard input: the console's pipe
+	vs create "$W" -- sh
+	vs start "$W"
+	run timeout 60 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:echo typed-$((6*7))\n' 'expect:typed-42' 'send:\x1d' 'exit:0' -- "$VSERVER" console "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"detached from $W"* ]]
+	# the server runs on and logged what it printed
+	[ "$(vs_status "$W")" = running ]
+	grep -qx typed-42 "$VSTMP/lib/servers/$W/console.log"
+	# docker's --detach-keys: a broken sequence (ctrl-p, newline) is plain
+	# input passed on (the shell says ^P is not a command); the full one detaches
+	run timeout 60 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:\x10\n' 'expect:not found' 'send:echo again-$((2+3))\n' 'expect:again-5' 'send:\x10\x11' 'exit:0' \
+		-- "$VSERVER" console --detach-keys ctrl-p,ctrl-q "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"detached from $W"* ]]
+	[ "$(vs_status "$W")" = running ]
+	# the history: a new console first prints the log so far
+	run timeout 60 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:typed-42' \
+		'expect:again-5' 'send:\x1d' 'exit:0' -- "$VSERVER" console "$W"
+	[ "$status" -eq 0 ]
+	# the shell exits: the server stops, the console ends by itself
+	run timeout 60 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:exit 3\n' 'expect:exited with status 3' 'exit:0' -- "$VSERVER" console "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_for vs_status_is "$W" stopped
+	# refusals: one line each
+	run vs console "$W"
+	[ "$status" -ne 0 ]
+	[ "$output" = "vserver: server \"$W\" is not running under a monitor" ]
+	run vs console --detach-keys ctrl-1 "$W"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"--detach-keys: expected keys like"* ]]
+	run vs console "${W}x"
+	[ "$status" -ne 0 ]
+	[ "$output" = "vserver: server \"${W}x\" does not exist" ]
+}
+
 @test "vserver set: limits change live in the cgroups and persist" {
 	mk_idle "$W" --memory 64M --cpus 0.5 --pids 64
 	vs start "$W"
