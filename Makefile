@@ -151,6 +151,10 @@ install: all
 	install -D -m 0755 $(BUILD)/vserver-monitor $(DESTDIR)$(PREFIX)/libexec/vserver/vserver-monitor
 	for m in man/*.[0-9]; do [ -f "$$m" ] || continue; \
 		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' cli/vserver-boot.service.in \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/vserver-boot.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/vserver-boot.service
 	install -D -m 0644 cli/vsrun.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vsrun
 	install -D -m 0644 cli/vserver.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vserver
 

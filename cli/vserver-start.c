@@ -112,6 +112,38 @@ int vs_cmd_boot(int argc, char **argv)
 	return r < 0 ? cli_error(&err) : 0;
 }
 
+int vs_cmd_shutdown(int argc, char **argv)
+{
+	int timeout = 10;
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 3600)
+				return cli_errorf("--timeout: expected seconds, got \"%s\"", optarg), 2;
+			timeout = (int)v;
+			break;
+		}
+		case 'h': printf("usage: vserver shutdown [--timeout S]\n"); return 0;
+		default: return 2;
+		}
+	}
+	if (optind < argc)
+		return cli_errorf("shutdown takes no server name (it stops them all)"), 2;
+	struct vs_err err = { 0 };
+	unsigned n = 0;
+	int r = srv_shutdown(&g_srv, timeout, &n, &err);
+	printf("stopped %u server%s\n", n, n == 1 ? "" : "s");
+	return r < 0 ? cli_error(&err) : 0;
+}
+
 /* `vserver __start [--adopt] NAME` and `vserver __stop NAME`: the steps
  * the server's monitor runs in a helper process (see runtime/monitor.c).
  * Not for users: they report to the monitor on fd 3, a pipe. */

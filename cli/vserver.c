@@ -20,7 +20,7 @@ static const struct cli_verb verbs[] = {
 	{ "info", vs_cmd_info, "show one server", false },
 	{ "exec", vs_cmd_exec, "run a command in a running server", true },
 	{ "enter", vs_cmd_enter, "a login shell in a running server", true },
-	{ "console", vs_cmd_console, "follow a server's console (Ctrl-C detaches)", false },
+	{ "console", vs_cmd_console, "attach to a server's console (Ctrl-] detaches)", false },
 	{ "logs", vs_cmd_logs, "print a server's console log", false },
 	{ "set", vs_cmd_set, "change a server's limits, live", false },
 	{ "stats", vs_cmd_stats, "CPU, memory, IO, network, pids and pressure", false },
@@ -30,6 +30,7 @@ static const struct cli_verb verbs[] = {
 	{ "export", vs_cmd_export, "write a stopped server to one file", false },
 	{ "import", vs_cmd_import, "make a server from an exported file", false },
 	{ "boot", vs_cmd_boot, "start every autostart server", true },
+	{ "shutdown", vs_cmd_shutdown, "stop every running server, in parallel", false },
 	{ "image", vs_cmd_image, "images: import, ls, inspect, rm, gc, default", false },
 	{ "net", vs_cmd_net, "networks: create, ls, rm", false },
 	{ "alert", vs_cmd_alert, "alerts: add, ls, rm", false },
@@ -137,12 +138,6 @@ static const struct { const char *verb, *text; } helps[] = {
 	  "input is one; otherwise the shell reads its commands from standard input:\n"
 	  "  echo 'uptime; exit' | vserver enter web\n"
 	  "The exit status is the shell's.\n" },
-	{ "console",
-	  "usage: vserver console NAME\n"
-	  "\n"
-	  "Follow the server's console: print its log, then what the server writes,\n"
-	  "until the server stops or Ctrl-C (which detaches; the server keeps running).\n"
-	  "Output only: use enter or exec to type into a server.\n" },
 	{ "logs",
 	  "usage: vserver logs [-f|--follow] NAME\n"
 	  "\n"
@@ -202,7 +197,33 @@ static const struct { const char *verb, *text; } helps[] = {
 	  "\n"
 	  "Start every --autostart server that is not running and print how many were\n"
 	  "started. Run once when the host boots. A server that fails to start does not\n"
-	  "stop the others; the exit status is then 1.\n" },
+	  "stop the others; the exit status is then 1. On hosts with systemd, the unit\n"
+	  "vserver-boot.service (installed by make install) runs it at boot and\n"
+	  "`vserver shutdown` when the host goes down.\n" },
+	{ "shutdown",
+	  "usage: vserver shutdown [-t|--timeout S]\n"
+	  "\n"
+	  "Stop every running server (unmonitored ones too), all at once: each as\n"
+	  "`vserver stop --timeout S` does (default 10, at most 3600). Prints how many\n"
+	  "were stopped; the exit status is 1 when one could not be stopped.\n" },
+	{ "console",
+	  "usage: vserver console [--detach-keys KEYS] NAME\n"
+	  "\n"
+	  "Attach to a running server: print its console log so far, then what it\n"
+	  "writes, live; what you type goes to its standard input. A server has no\n"
+	  "terminal: its standard input is a pipe its monitor holds, so a shell there\n"
+	  "reads and runs each line you type (your terminal echoes and edits the line).\n"
+	  "Several consoles may be attached at once; each gets the output and all of\n"
+	  "them type into the same input.\n"
+	  "\n"
+	  "  --detach-keys KEYS   the key sequence that detaches (default ctrl-]);\n"
+	  "                       docker's syntax: ctrl-p,ctrl-q; ctrl-<a-z@[\\]^_> or one\n"
+	  "                       character, comma-separated\n"
+	  "\n"
+	  "Ctrl-C detaches too. The server keeps running either way; the console ends\n"
+	  "by itself when the server stops. A server adopted after its monitor was\n"
+	  "killed keeps the pipes of the dead monitor: its console shows only the\n"
+	  "monitor's own lines and takes no input.\n" },
 	{ "image",
 	  "usage: vserver image COMMAND [ARGS]\n"
 	  "\n"

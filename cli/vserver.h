@@ -10,7 +10,7 @@ extern struct srv_ctx g_srv;
 SVERB(create); SVERB(start); SVERB(stop); SVERB(restart); SVERB(destroy); SVERB(list);
 SVERB(info); SVERB(exec); SVERB(enter); SVERB(logs); SVERB(set); SVERB(stats);
 SVERB(snapshot); SVERB(restore); SVERB(clone); SVERB(export); SVERB(import);
-SVERB(boot); SVERB(image); SVERB(net); SVERB(alert); SVERB(console); SVERB(helper);
+SVERB(boot); SVERB(image); SVERB(net); SVERB(alert); SVERB(console); SVERB(helper); SVERB(shutdown);
 #undef SVERB
 
 /* Parses the limit and network options of create and set into s (which

@@ -147,6 +147,9 @@ int srv_set(struct srv_ctx *c, const char *name, const struct conf_server *chang
 	    struct vs_err *err);
 int srv_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct srv_stats *st,
 	      struct vs_err *err);
+/* Stops every running server (monitored or not) in parallel, each as
+ * srv_stop does; *stopped counts them. */
+int srv_shutdown(struct srv_ctx *c, int timeout_s, unsigned *stopped, struct vs_err *err);
 /* Starts every autostart server that is not running; *started counts them. */
 int srv_boot(struct srv_ctx *c, unsigned *started, struct vs_err *err);
 /* <lib>/servers/<name>/<file> */

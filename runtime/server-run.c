@@ -357,3 +357,71 @@ int srv_stop(struct srv_ctx *c, const char *name, int timeout_s, struct vs_err *
 	}
 	return 0;
 }
+
+/* Every running server, in parallel: one child per server runs srv_stop.
+ * *stopped counts those stopped; the first failure is returned. */
+int srv_shutdown(struct srv_ctx *c, int timeout_s, unsigned *stopped, struct vs_err *err)
+{
+	char **names = NULL;
+	*stopped = 0;
+	int r = srv_names(c, &names, err);
+	if (r < 0)
+		return r;
+	size_t n = vs_strv_len(names), started = 0;
+	pid_t *kids = vs_xcalloc(n + 1, sizeof(*kids));
+	int ep[2];
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		free(kids);
+		vs_strv_free(names);
+		return vs_fail(err, errno, "vserver: pipe");
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct srv_status st;
+		srv_status_read(c, names[i], &st);
+		struct rt_state rs;
+		struct vs_err ign = { 0 };
+		bool unmonitored = false;
+		if (!srv_monitor_alive(&st) && rt_state(&c->rt, names[i], &rs, &ign) >= 0) {
+			unmonitored = rs.status == RT_RUNNING || rs.status == RT_PAUSED;
+			rt_state_free(&rs);
+		}
+		if (!srv_monitor_alive(&st) && !unmonitored)
+			continue;
+		pid_t p = fork();
+		if (p == 0) {
+			struct vs_err e = { 0 };
+			if (srv_stop(c, names[i], timeout_s, &e) < 0 && e.code != ESRCH) {
+				/* one line each, atomically (below PIPE_BUF) */
+				char line[sizeof(e.msg) + 2];
+				int k = snprintf(line, sizeof(line), "%s\n", e.msg);
+				vs_write_all(ep[1], line, (size_t)(k < (int)sizeof(line) ? k : (int)sizeof(line) - 1));
+				_exit(1);
+			}
+			_exit(0);
+		}
+		if (p > 0)
+			kids[started++] = p;
+	}
+	close(ep[1]);
+	int first = 0;
+	for (size_t i = 0; i < started; i++) {
+		int status = 0;
+		while (waitpid(kids[i], &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			(*stopped)++;
+		else
+			first = -EIO;
+	}
+	if (first < 0) {
+		char line[sizeof(err->msg)];
+		ssize_t k = read(ep[0], line, sizeof(line) - 1);
+		line[k > 0 ? k : 0] = '\0';
+		line[strcspn(line, "\n")] = '\0';
+		vs_failx(err, EIO, "shutdown: %s", line[0] ? line : "a stop failed");
+	}
+	close(ep[0]);
+	free(kids);
+	vs_strv_free(names);
+	return first;
+}

@@ -158,6 +158,36 @@ nothing_of() {
 	nothing_of "$W"
 }
 
+@test "vserver monitor: its own small program, the parent of init, again after a restart" {
+	mk_idle "$W" --restart always
+	vs start "$W"
+	mon=$(vs info --format json "$W" | jq .monitor)
+	pid=$(vs info --format json "$W" | jq .pid)
+	[ "$(readlink "/proc/$mon/exe")" = "$(cd "$(dirname "$VSERVER")" && pwd)/vserver-monitor" ]
+	# init was made by the start helper, which exited: init is reparented
+	# to the monitor (a child subreaper), nothing else is its child
+	[ "$(awk '$1 == "PPid:" { print $2 }' "/proc/$pid/status")" = "$mon" ]
+	[ "$(pgrep -P "$mon")" = "$pid" ]
+	# the server's init dies: the monitor starts it again through a new helper
+	kill -9 "$pid"
+	wait_for sh -c "[ \$(nsenter --net=/run/netns/$VNS $VSERVER info --format json $W | jq .restarts) -ge 1 ]"
+	wait_for vs_status_is "$W" running
+	pid2=$(vs info --format json "$W" | jq .pid)
+	[ "$pid2" != "$pid" ]
+	[ "$(vs info --format json "$W" | jq .monitor)" = "$mon" ]
+	[ "$(awk '$1 == "PPid:" { print $2 }' "/proc/$pid2/status")" = "$mon" ]
+	grep -q "exited with status 137" "$VSTMP/lib/servers/$W/console.log"
+	# the goal: under 1 MiB resident per monitor (when linked statically)
+	if ldd "$(dirname "$VSERVER")/vserver-monitor" 2>&1 | grep -q 'statically linked'; then
+		rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$mon/status")
+		echo "monitor VmRSS $rss kB"
+		[ "$rss" -lt 1024 ]
+	fi
+	vs stop --timeout 1 "$W"
+	[ "$(vs_status "$W")" = stopped ]
+	[ -z "$(vs_monitors)" ]
+}
+
 @test "vserver faults: kill -9 of a monitor: unmonitored, start adopts, stop stops" {
 	mk_idle "$W" --memory 32M
 	vs start "$W"

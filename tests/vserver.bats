@@ -436,6 +436,57 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	[ "$(vs_status "${W}m")" = running ]
 }
 
+@test "vserver shutdown: every running server stops, unmonitored ones too" {
+	mk_idle "${W}a"
+	mk_idle "${W}b" --restart always
+	mk_idle "${W}c"
+	vs start "${W}a"
+	vs start "${W}b"
+	vs start "${W}c"
+	kill -9 "$(vs info --format json "${W}c" | jq .monitor)"
+	wait_for vs_status_is "${W}c" unmonitored
+	run vs shutdown --timeout 2
+	[ "$status" -eq 0 ]
+	[ "$output" = "stopped 3 servers" ]
+	for n in a b c; do [ "$(vs_status "$W$n")" = stopped ]; done
+	[ -z "$(vs_monitors)" ]
+	run vs shutdown
+	[ "$output" = "stopped 0 servers" ]
+	run vs shutdown "${W}a"
+	[ "$status" -eq 2 ]
+	[ "$output" = "vserver: shutdown takes no server name (it stops them all)" ]
+}
+
+@test "vserver install: the monitor goes to libexec, vserver-boot.service to lib/systemd/system" {
+	local prefix=$VSTMP/prefix build
+	build=$(cd "$(dirname "$VSERVER")" && pwd)
+	make -s -C "$BATS_TEST_DIRNAME/.." install PREFIX="$prefix" BUILD="$build" >/dev/null
+	[ -x "$prefix/libexec/vserver/vserver-monitor" ]
+	unit=$prefix/lib/systemd/system/vserver-boot.service
+	grep -qx "ExecStart=$prefix/sbin/vserver boot" "$unit"
+	grep -qx "ExecStop=$prefix/sbin/vserver shutdown --timeout 30" "$unit"
+	# the installed vserver finds its monitor in ../libexec/vserver
+	mk_idle "$W" --autostart
+	run in_vns "$VNS" "$prefix/sbin/vserver" boot
+	[ "$status" -eq 0 ]
+	[ "$output" = "started 1 autostart server" ]
+	mon=$(vs info --format json "$W" | jq .monitor)
+	[ "$(readlink "/proc/$mon/exe")" = "$prefix/libexec/vserver/vserver-monitor" ]
+	run in_vns "$VNS" "$prefix/sbin/vserver" shutdown
+	[ "$output" = "stopped 1 server" ]
+	if ! command -v systemd-analyze >/dev/null; then
+		skip "systemd-analyze is missing: vserver-boot.service installed but not verified"
+	fi
+	# --man=no: the man page is not installed where man(1) looks
+	run systemd-analyze verify --man=no "$unit"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# and verify does catch a unit whose command is not there
+	rm "$prefix/sbin/vserver"
+	run systemd-analyze verify --man=no "$unit"
+	[ "$status" -ne 0 ]
+}
+
 @test "vserver alert: a memory rule fires its command and shows in info" {
 	vs create "$W" --memory 64M -- sh -c "dd if=/dev/zero of=/dev/shm/fill bs=1M count=4 2>/dev/null; $LOOP"
 	vs start "$W"
