@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -387,6 +388,24 @@ static void check_alerts(struct mon *m)
 	}
 }
 
+/* cg_stats() needs about 210 KiB of stack (the cgroups module's struct
+ * cg_dirs, twice), which would stay resident for the monitor's lifetime
+ * after the first tick: twice what an idle monitor needs otherwise. After a
+ * tick those pages, below the frame of our caller, are unused: give them
+ * back. Called from watch(), never from a signal handler (we have none). */
+#define STACK_TRIM (512u << 10)
+static __attribute__((noinline)) void trim_stack(void)
+{
+	volatile char here = 0;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	/* keep 16 KiB below us for this function and madvise's own frame */
+	uintptr_t top = ((uintptr_t)&here - (16u << 10)) & ~(page - 1);
+	/* the part of the range below the stack's mapping fails with ENOMEM
+	 * after the mapped part is done: that is all we want */
+	madvise((void *)(top - STACK_TRIM), STACK_TRIM, MADV_DONTNEED);
+	(void)here;
+}
+
 /* ---- the loop ---- */
 
 /* Serves the console and the alerts until init exits; returns its wait
@@ -420,6 +439,8 @@ static int watch(struct mon *m, pid_t pid)
 		if (vs_now_ns() >= next_tick) {
 			next_tick += 1000000000ULL;
 			check_alerts(m);
+			if (m->n_alerts)
+				trim_stack();
 			reap(m);
 		}
 		if (pfd < 0 || (p[0].revents & POLLIN)) {
