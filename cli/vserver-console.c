@@ -117,9 +117,10 @@ static int forward_input(int sock, struct keymatch *km, const unsigned char *buf
 	size_t o = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (buf[i] == km->keys[km->matched]) {
-			if (++km->matched == km->n)
-				return vs_write_all(sock, out, o), 1;
-			continue;
+			if (++km->matched < km->n)
+				continue;
+			vs_write_all(sock, out, o);
+			return 1;
 		}
 		/* a broken sequence: what was held back was plain input */
 		memcpy(out + o, km->keys, (size_t)km->matched);
@@ -200,9 +201,10 @@ int vs_cmd_console(int argc, char **argv)
 	}
 	unsigned char keys[MAX_KEYS];
 	int n = parse_detach_keys(spec, keys);
-	if (n < 0)
-		return cli_errorf("--detach-keys: expected keys like ctrl-] or ctrl-p,ctrl-q, got \"%s\"",
-				  spec), 2;
+	if (n < 0) {
+		cli_errorf("--detach-keys: expected keys like ctrl-] or ctrl-p,ctrl-q, got \"%s\"", spec);
+		return 2;
+	}
 	if (vs_need_name(argc, optind, "console [--detach-keys KEYS] NAME") < 0)
 		return 2;
 	const char *name = argv[optind];

@@ -5,6 +5,7 @@
  * on writes only to the server's console log. */
 #include "../runtime/runtime.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,8 @@ int main(int argc, char **argv)
 {
 	int ready = -1;
 	const char *exe = NULL, *name = NULL;
-	for (int i = 1; i < argc; i++) {
+	bool bad = false;
+	for (int i = 1; i < argc && !bad; i++) {
 		if (!strcmp(argv[i], "--ready-fd") && i + 1 < argc)
 			ready = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--vserver") && i + 1 < argc)
@@ -21,9 +23,9 @@ int main(int argc, char **argv)
 		else if (argv[i][0] != '-' && !name)
 			name = argv[i];
 		else
-			name = NULL, i = argc;
+			bad = true;
 	}
-	if (ready < 3 || !exe || exe[0] != '/' || !name) {
+	if (bad || ready < 3 || !exe || exe[0] != '/' || !name) {
 		fprintf(stderr, "vserver-monitor: usage: vserver-monitor --ready-fd N --vserver PATH NAME "
 				"(run by vserver start, not by hand)\n");
 		return 2;

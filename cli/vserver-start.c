@@ -126,8 +126,10 @@ int vs_cmd_shutdown(int argc, char **argv)
 		case 't': {
 			char *end;
 			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 3600)
-				return cli_errorf("--timeout: expected seconds, got \"%s\"", optarg), 2;
+			if (*end || v < 0 || v > 3600) {
+				cli_errorf("--timeout: expected seconds, got \"%s\"", optarg);
+				return 2;
+			}
 			timeout = (int)v;
 			break;
 		}
@@ -135,8 +137,10 @@ int vs_cmd_shutdown(int argc, char **argv)
 		default: return 2;
 		}
 	}
-	if (optind < argc)
-		return cli_errorf("shutdown takes no server name (it stops them all)"), 2;
+	if (optind < argc) {
+		cli_errorf("shutdown takes no server name (it stops them all)");
+		return 2;
+	}
 	struct vs_err err = { 0 };
 	unsigned n = 0;
 	int r = srv_shutdown(&g_srv, timeout, &n, &err);

@@ -190,16 +190,16 @@ static int run_helper(struct mon *m, const char *verb, bool adopt, char *report,
 		return -e;
 	}
 	if (p == 0) {
-		/* every fd of ours is above 2 (stdio is /dev/null) */
-		int rep = rp[1] == 3 ? rp[1] : dup2(rp[1], 3);
-		if (rep < 0 || fcntl(3, F_SETFD, 0) < 0 || dup2(m->in_rd, 0) < 0 ||
-		    dup2(m->out_wr, 1) < 0 || dup2(m->out_wr, 2) < 0)
+		/* every fd of ours is above 2 (our stdio is /dev/null): set the
+		 * server's stdio first, then the report pipe on 3, which may
+		 * overwrite one of the sources just used */
+		if (dup2(m->in_rd, 0) < 0 || dup2(m->out_wr, 1) < 0 || dup2(m->out_wr, 2) < 0 ||
+		    (rp[1] != 3 && dup2(rp[1], 3) < 0) || fcntl(3, F_SETFD, 0) < 0)
 			_exit(126);
-		/* the server must not inherit our blocking of nothing, but
-		 * reset the mask anyway */
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		if (adopt)
 			execl(m->exe, "vserver", verb, "--adopt", m->name, (char *)NULL);
 		else
