@@ -10,11 +10,13 @@
 
 struct srv_ctx g_srv;
 
+/* start, restart and boot only run monitors: the `__start` helper, which
+ * makes the container, is the one that re-executes from a sealed copy */
 static const struct cli_verb verbs[] = {
 	{ "create", vs_cmd_create, "create a named server from an image", false },
-	{ "start", vs_cmd_start, "start a server under its monitor", true },
+	{ "start", vs_cmd_start, "start a server under its monitor", false },
 	{ "stop", vs_cmd_stop, "stop a server (its init's shutdown signal, then SIGKILL)", false },
-	{ "restart", vs_cmd_restart, "stop and start a server", true },
+	{ "restart", vs_cmd_restart, "stop and start a server", false },
 	{ "destroy", vs_cmd_destroy, "remove a server and everything it held", false },
 	{ "list", vs_cmd_list, "list servers", false },
 	{ "info", vs_cmd_info, "show one server", false },
@@ -29,7 +31,7 @@ static const struct cli_verb verbs[] = {
 	{ "clone", vs_cmd_clone, "copy a stopped server into a new one", false },
 	{ "export", vs_cmd_export, "write a stopped server to one file", false },
 	{ "import", vs_cmd_import, "make a server from an exported file", false },
-	{ "boot", vs_cmd_boot, "start every autostart server", true },
+	{ "boot", vs_cmd_boot, "start every autostart server", false },
 	{ "shutdown", vs_cmd_shutdown, "stop every running server, in parallel", false },
 	{ "image", vs_cmd_image, "images: import, ls, inspect, rm, gc, default", false },
 	{ "net", vs_cmd_net, "networks: create, ls, rm", false },
