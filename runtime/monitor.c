@@ -175,8 +175,10 @@ static void reap(struct mon *m)
 }
 
 /* Runs `vserver VERB [--adopt] NAME` with the server's stdio and our report
- * pipe on fd 3, waits for it, returns its report (at most len-1 bytes). */
-static int run_helper(struct mon *m, const char *verb, bool adopt, char *report, size_t len)
+ * pipe on fd 3, waits for it, returns its report (at most len-1 bytes; empty
+ * when it wrote none) and its wait status. */
+static int run_helper(struct mon *m, const char *verb, bool adopt, char *report, size_t len,
+		      int *status)
 {
 	int rp[2];
 	report[0] = '\0';
@@ -219,15 +221,11 @@ static int run_helper(struct mon *m, const char *verb, bool adopt, char *report,
 	}
 	report[got] = '\0';
 	close(rp[0]);
-	int status = 0;
 	/* only the helper: its child init, maybe exited already, is reaped
 	 * by watch() once its pid is known */
-	while (waitpid(p, &status, 0) < 0 && errno == EINTR)
+	*status = 0;
+	while (waitpid(p, status, 0) < 0 && errno == EINTR)
 		;
-	if (!got)
-		snprintf(report, len, "error the %s helper died (%s %d)", verb,
-			 WIFSIGNALED(status) ? "signal" : "status",
-			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	return 0;
 }
 
@@ -236,17 +234,20 @@ static int run_helper(struct mon *m, const char *verb, bool adopt, char *report,
  * only places that know what a server's workload is. */
 static int workload_start(struct mon *m, bool adopt, pid_t *pid, bool *adopted, struct vs_err *err)
 {
-	char report[sizeof(err->msg) + 64];
-	int r = run_helper(m, "__start", adopt, report, sizeof(report));
+	char report[sizeof(err->msg) + 4200], ign[512];
+	int status;
+	int r = run_helper(m, "__start", adopt, report, sizeof(report), &status);
 	if (r < 0)
 		return vs_fail(err, -r, "monitor: run the start helper");
 	struct srv_started s;
-	r = srv_report_parse(report, &s, err);
-	if (r == -EPROTO) {
-		/* the helper died midway: undo whatever it made */
-		char ign[256];
-		run_helper(m, "__stop", false, ign, sizeof(ign));
+	if (!report[0]) {
+		/* it died midway: undo whatever it made */
+		run_helper(m, "__stop", false, ign, sizeof(ign), &status);
+		return vs_failx(err, EIO, "the start helper %s died (%s %d)", m->exe,
+				WIFSIGNALED(status) ? "signal" : "status",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 	}
+	r = srv_report_parse(report, &s, err);
 	if (r < 0)
 		return r;
 	*pid = s.pid;
@@ -259,8 +260,9 @@ static int workload_start(struct mon *m, bool adopt, pid_t *pid, bool *adopted, 
 
 static void workload_stop(struct mon *m)
 {
-	char report[512];
-	if (run_helper(m, "__stop", false, report, sizeof(report)) >= 0 &&
+	char report[sizeof(((struct vs_err *)0)->msg) + 16];
+	int status;
+	if (run_helper(m, "__stop", false, report, sizeof(report), &status) >= 0 &&
 	    !strncmp(report, "error ", 6))
 		log_line(m, "stop: %.*s", (int)strcspn(report + 6, "\n"), report + 6);
 }
