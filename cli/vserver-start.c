@@ -173,7 +173,7 @@ int vs_cmd_helper(int argc, char **argv)
 		return 2;
 	const char *name = argv[argc - 1];
 	struct vs_err err = { 0 };
-	struct srv_started s;
+	struct srv_started s = { 0 };
 	char line[sizeof(err.msg) + 4200];
 	int r = start ? srv_workload_start(&g_srv, name, adopt, &s, &err)
 		      : srv_workload_stop(&g_srv, name, &err);

@@ -149,7 +149,8 @@ int srv_report_parse(const char *line, struct srv_started *s, struct vs_err *err
 	int pid, mode, off = 0;
 	if (sscanf(line, "%7s %d %d %n", word, &pid, &mode, &off) != 3 || pid <= 0 ||
 	    (strcmp(word, "ok") && strcmp(word, "adopt")))
-		return vs_failx(err, EPROTO, "the start helper's report is garbled: \"%.60s\"", line);
+		return vs_failx(err, EPROTO, "the start helper's report is garbled: \"%.*s\"",
+				(int)(strcspn(line, "\n") < 60 ? strcspn(line, "\n") : 60), line);
 	s->pid = pid;
 	s->adopted = !strcmp(word, "adopt");
 	s->cg_mode = mode;
