@@ -140,7 +140,6 @@ static int attach(int sock, const char *name, const unsigned char *keys, int n)
 {
 	struct keymatch km = { keys, n, 0 };
 	bool in_open = true;
-	setup_tty(keys, n);
 	for (;;) {
 		struct pollfd p[2] = { { .fd = sock, .events = POLLIN },
 				       { .fd = in_open ? 0 : -1, .events = POLLIN } };
@@ -213,6 +212,8 @@ int vs_cmd_console(int argc, char **argv)
 	if (sock < 0)
 		return cli_error(&err);
 	signal(SIGPIPE, SIG_IGN);
+	/* before anything is printed: keys typed from then on are seen */
+	setup_tty(keys, n);
 	fprintf(stderr, "[console of %s: %s detaches, the server keeps running; it has no terminal: "
 			"what you type goes to its standard input]\n", name, spec);
 	print_history(name);

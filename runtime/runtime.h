@@ -94,7 +94,7 @@ char *rt_features_json(void);
  * enter a container. Returns only on failure or when already sealed. */
 int rt_ensure_sealed_exe(char **argv, char **envp);
 
-/* ---- vserver: named servers (server.c, monitor.c) ----
+/* ---- vserver: named servers (server*.c; the monitor program: monitor.c) ----
  * A server is an OCI bundle plus its record under <lib>/servers/<name>/:
  *   server.json   the record     config.json   the generated OCI config
  *   rootfs/       overlay mount point          upper/ work/ or disk.img
