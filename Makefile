@@ -53,14 +53,14 @@ LIB_OBJS := $(foreach m,$(MODULES),$(call objs,$(m)))
 LIB := $(BUILD)/libvserver.a
 
 VSRUN_SRCS := $(wildcard cli/vsrun*.c cli/oci-*.c cli/cli-util.c)
-VSERVER_SRCS := $(wildcard cli/vserver*.c cli/cli-util.c)
+VSERVER_SRCS := $(filter-out cli/vserver-monitor.c,$(wildcard cli/vserver*.c cli/cli-util.c))
 VSRUN_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(VSRUN_SRCS))
 VSERVER_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(VSERVER_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-all: $(BUILD)/vsrun $(if $(wildcard cli/vserver.c),$(BUILD)/vserver)
+all: $(BUILD)/vsrun $(if $(wildcard cli/vserver.c),$(BUILD)/vserver $(BUILD)/vserver-monitor)
 
 $(BUILD)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -86,6 +86,56 @@ $(BUILD)/vsrun: $(VSRUN_OBJS) $(LIB) $(AGENT_BLOB)
 
 $(BUILD)/vserver: $(VSERVER_OBJS) $(LIB) $(AGENT_BLOB)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(VSERVER_OBJS) $(AGENT_BLOB) $(LIB) $(LIBS_ALL)
+
+# The per-server monitor: one per running server, so it links only what it
+# uses (see docs/monitor.md), statically: no shared libraries to map and
+# relocate in each of a thousand processes. Against musl when musl-gcc is
+# installed (about 200 kB resident), else against glibc (about 1 MiB, most
+# of it glibc's own code). MONITOR_LIBC=musl|glibc|glibc-dynamic chooses;
+# make bench prints its memory.
+MONITOR_SRCS := cli/vserver-monitor.c runtime/monitor.c
+MONITOR_LIB_SRCS := runtime/server-base.c runtime/procinfo.c runtime/alert.c
+MUSL_GCC ?= $(shell command -v musl-gcc 2>/dev/null)
+MONITOR_LIBC ?= $(if $(MUSL_GCC),musl,glibc)
+ifeq ($(SANITIZE),1)
+MONITOR_LIBC := glibc-dynamic
+endif
+ifeq ($(MONITOR_LIBC),musl)
+# musl's headers have no kernel headers: the system's come after them
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+MUSL_LIBDIR ?= $(shell sed -n 's|.*-specs "*\([^" ]*\)/musl-gcc.specs.*|\1|p' $(MUSL_GCC) 2>/dev/null)
+MUSL_CFLAGS := -std=gnu11 $(OPT) $(WARN) -fstack-protector-strong -fPIE -ffunction-sections \
+	-fdata-sections $(filter -I%,$(PKG_CFLAGS)) -idirafter /usr/include \
+	$(if $(MULTIARCH),-idirafter /usr/include/$(MULTIARCH)) -D_GNU_SOURCE \
+	-DVS_VERSION='"$(VERSION)"' $(CFLAGS)
+MUSL_LIB_SRCS := $(wildcard common/*.c conf/*.c cgroups/*.c) $(MONITOR_LIB_SRCS)
+$(BUILD)/musl/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(MUSL_GCC) $(MUSL_CFLAGS) $(if $(filter conf/mounts.c,$<),-include linux/mount.h) -c -o $@ $<
+$(BUILD)/musl/libmonitor.a: $(patsubst %.c,$(BUILD)/musl/%.o,$(MUSL_LIB_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+# static-pie by hand: musl-gcc's specs know only dynamic PIE and static
+# (monitor-compat.o as an object: yajl, linked after the archive, needs it)
+$(BUILD)/vserver-monitor: $(patsubst %.c,$(BUILD)/musl/%.o,$(MONITOR_SRCS) cli/monitor-compat.c) \
+		$(BUILD)/musl/libmonitor.a
+	$(MUSL_GCC) -nostartfiles -Wl,-static -Wl,-pie -Wl,--no-dynamic-linker -Wl,-z,text \
+		-Wl,-z,relro,-z,now -Wl,--gc-sections -o $@ $(MUSL_LIBDIR)/rcrt1.o $(MUSL_LIBDIR)/crti.o \
+		$$($(CC) -print-file-name=crtbeginS.o) $(filter %.o,$^) $(BUILD)/musl/libmonitor.a \
+		$$($(CC) -print-file-name=libyajl_s.a) $$($(CC) -print-file-name=crtendS.o) \
+		$(MUSL_LIBDIR)/crtn.o
+else
+MONITOR_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(MONITOR_SRCS) $(MONITOR_LIB_SRCS))
+ifeq ($(MONITOR_LIBC),glibc)
+MONITOR_LD := -static-pie -Wl,-z,relro,-z,now -Wl,--gc-sections
+MONITOR_LIBS := -lyajl_s
+else
+MONITOR_LD := $(LDFLAGS_ALL)
+MONITOR_LIBS := $(shell $(PKG_CONFIG) --libs yajl 2>/dev/null)
+endif
+$(BUILD)/vserver-monitor: $(MONITOR_OBJS) $(LIB)
+	$(CC) $(CFLAGS_ALL) $(MONITOR_LD) $(SAN_LD) -o $@ $(MONITOR_OBJS) $(LIB) $(MONITOR_LIBS)
+endif
 
 # A unit test links only its own module and what it depends on, so one
 # module's test builds while another module is broken.
@@ -140,8 +190,13 @@ demo:
 install: all
 	install -D -m 0755 $(BUILD)/vsrun $(DESTDIR)$(PREFIX)/sbin/vsrun
 	install -D -m 0755 $(BUILD)/vserver $(DESTDIR)$(PREFIX)/sbin/vserver
+	install -D -m 0755 $(BUILD)/vserver-monitor $(DESTDIR)$(PREFIX)/libexec/vserver/vserver-monitor
 	for m in man/*.[0-9]; do [ -f "$$m" ] || continue; \
 		s=$${m##*.}; install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/$${m##*/}; done
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' cli/vserver-boot.service.in \
+		>$(DESTDIR)$(PREFIX)/lib/systemd/system/vserver-boot.service
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/systemd/system/vserver-boot.service
 	install -D -m 0644 cli/vsrun.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vsrun
 	install -D -m 0644 cli/vserver.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/vserver
 

@@ -1,5 +1,5 @@
 /* vserver exec [-t] [-e K=V] NAME CMD... / enter NAME / logs [-f] NAME /
- * console NAME */
+ * (console is in vserver-console.c) */
 #include "vserver.h"
 
 #include <fcntl.h>
@@ -62,8 +62,8 @@ int vs_cmd_enter(int argc, char **argv)
 }
 
 /* Prints the log, and with follow keeps printing what is appended until
- * interrupted (or, for stop_when_down, the server stops). */
-static int print_log(const char *name, bool follow, bool stop_when_down)
+ * interrupted. */
+static int print_log(const char *name, bool follow)
 {
 	char path[PATH_MAX];
 	srv_path(&g_srv, name, "console.log", path, sizeof(path));
@@ -93,12 +93,6 @@ static int print_log(const char *name, bool follow, bool stop_when_down)
 			fd = open(path, O_RDONLY | O_CLOEXEC);
 			continue;
 		}
-		if (stop_when_down && srv_info(&g_srv, name, &info, &err) >= 0) {
-			bool down = !strcmp(info.status, "stopped");
-			srv_info_free(&info);
-			if (down)
-				break;
-		}
 		poll(NULL, 0, 200);
 	}
 	if (fd >= 0)
@@ -124,17 +118,5 @@ int vs_cmd_logs(int argc, char **argv)
 	}
 	if (vs_need_name(argc, optind, "logs [-f] NAME") < 0)
 		return 2;
-	return print_log(argv[optind], follow, false);
-}
-
-int vs_cmd_console(int argc, char **argv)
-{
-	int r = vs_simple_opts(argc, argv, "console NAME   (follows the console; Ctrl-C detaches)");
-	if (r < 0)
-		return r == -1 ? 0 : 2;
-	if (vs_need_name(argc, optind, "console NAME") < 0)
-		return 2;
-	fprintf(stderr, "[following the console of %s: Ctrl-C detaches; the server keeps running]\n",
-		argv[optind]);
-	return print_log(argv[optind], true, true);
+	return print_log(argv[optind], follow);
 }

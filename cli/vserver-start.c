@@ -1,9 +1,11 @@
-/* vserver start|stop|restart|destroy|boot NAME */
+/* vserver start|stop|restart|destroy|boot NAME, and the monitor's helpers */
 #include "vserver.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int vs_cmd_start(int argc, char **argv)
 {
@@ -133,4 +135,81 @@ int vs_cmd_pause(int argc, char **argv)
 int vs_cmd_resume(int argc, char **argv)
 {
 	return pause_verb(argc, argv, false);
+}
+
+int vs_cmd_shutdown(int argc, char **argv)
+{
+	int timeout = 10;
+	static const struct option opts[] = {
+		{ "timeout", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v < 0 || v > 3600) {
+				cli_errorf("--timeout: expected seconds, got \"%s\"", optarg);
+				return 2;
+			}
+			timeout = (int)v;
+			break;
+		}
+		case 'h': printf("usage: vserver shutdown [--timeout S]\n"); return 0;
+		default: return 2;
+		}
+	}
+	if (optind < argc) {
+		cli_errorf("shutdown takes no server name (it stops them all)");
+		return 2;
+	}
+	struct vs_err err = { 0 };
+	unsigned n = 0;
+	int r = srv_shutdown(&g_srv, timeout, &n, &err);
+	printf("stopped %u server%s\n", n, n == 1 ? "" : "s");
+	return r < 0 ? cli_error(&err) : 0;
+}
+
+/* `vserver __start [--adopt] NAME` and `vserver __stop NAME`: the steps
+ * the server's monitor runs in a helper process (see runtime/monitor.c).
+ * Not for users: they report to the monitor on fd 3, a pipe. */
+static int helper_report_fd(void)
+{
+	struct stat st;
+	if (fstat(3, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+		cli_errorf("internal command: run by the server's monitor only");
+		return -1;
+	}
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	return 3;
+}
+
+int vs_cmd_helper(int argc, char **argv)
+{
+	bool start = !strcmp(argv[0], "__start");
+	bool adopt = argc == 3 && !strcmp(argv[1], "--adopt");
+	if (argc != 2 && !adopt)
+		return cli_errorf("internal command: usage: %s [--adopt] NAME", argv[0]);
+	int fd = helper_report_fd();
+	if (fd < 0)
+		return 2;
+	const char *name = argv[argc - 1];
+	struct vs_err err = { 0 };
+	struct srv_started s = { 0 };
+	char line[sizeof(err.msg) + 4200];
+	int code = -1;
+	int r = start ? srv_workload_start(&g_srv, name, adopt, &s, &err)
+		      : srv_workload_stop(&g_srv, name, &code, &err);
+	if (start || r < 0) {
+		srv_report_format(&s, r < 0 ? &err : NULL, line, sizeof(line));
+		vs_write_all(fd, line, strlen(line));
+	} else if (code >= 0) {
+		/* the workload's own exit status (a VM's agent line) */
+		int n = snprintf(line, sizeof(line), "exit %d\n", code);
+		vs_write_all(fd, line, (size_t)n);
+	}
+	return r < 0 ? 1 : 0;
 }

@@ -2,16 +2,21 @@
  * networking, a monitor each, live resizing, stats, snapshots and alerts. */
 #include "vserver.h"
 
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct srv_ctx g_srv;
 
+/* start, restart and boot only run monitors: the `__start` helper, which
+ * makes the container, is the one that re-executes from a sealed copy */
 static const struct cli_verb verbs[] = {
 	{ "create", vs_cmd_create, "create a named server from an image", false },
-	{ "start", vs_cmd_start, "start a server under its monitor", true },
+	{ "start", vs_cmd_start, "start a server under its monitor", false },
 	{ "stop", vs_cmd_stop, "stop a server (its init's shutdown signal, then SIGKILL)", false },
-	{ "restart", vs_cmd_restart, "stop and start a server", true },
+	{ "restart", vs_cmd_restart, "stop and start a server", false },
 	{ "pause", vs_cmd_pause, "freeze a running server (a VM's vCPUs stop)", false },
 	{ "resume", vs_cmd_resume, "thaw a paused server", false },
 	{ "destroy", vs_cmd_destroy, "remove a server and everything it held", false },
@@ -19,7 +24,7 @@ static const struct cli_verb verbs[] = {
 	{ "info", vs_cmd_info, "show one server", false },
 	{ "exec", vs_cmd_exec, "run a command in a running server", true },
 	{ "enter", vs_cmd_enter, "a login shell in a running server", true },
-	{ "console", vs_cmd_console, "follow a server's console (Ctrl-C detaches)", false },
+	{ "console", vs_cmd_console, "attach to a server's console (Ctrl-] detaches)", false },
 	{ "logs", vs_cmd_logs, "print a server's console log", false },
 	{ "set", vs_cmd_set, "change a server's limits, live", false },
 	{ "stats", vs_cmd_stats, "CPU, memory, IO, network, pids and pressure", false },
@@ -28,7 +33,8 @@ static const struct cli_verb verbs[] = {
 	{ "clone", vs_cmd_clone, "copy a stopped server into a new one", false },
 	{ "export", vs_cmd_export, "write a stopped server to one file", false },
 	{ "import", vs_cmd_import, "make a server from an exported file", false },
-	{ "boot", vs_cmd_boot, "start every autostart server", true },
+	{ "boot", vs_cmd_boot, "start every autostart server", false },
+	{ "shutdown", vs_cmd_shutdown, "stop every running server, in parallel", false },
 	{ "image", vs_cmd_image, "images: import, ls, inspect, rm, gc, default", false },
 	{ "net", vs_cmd_net, "networks: create, ls, rm", false },
 	{ "alert", vs_cmd_alert, "alerts: add, ls, rm", false },
@@ -155,12 +161,6 @@ static const struct { const char *verb, *text; } helps[] = {
 	  "input is one; otherwise the shell reads its commands from standard input:\n"
 	  "  echo 'uptime; exit' | vserver enter web\n"
 	  "The exit status is the shell's.\n" },
-	{ "console",
-	  "usage: vserver console NAME\n"
-	  "\n"
-	  "Follow the server's console: print its log, then what the server writes,\n"
-	  "until the server stops or Ctrl-C (which detaches; the server keeps running).\n"
-	  "Output only: use enter or exec to type into a server.\n" },
 	{ "logs",
 	  "usage: vserver logs [-f|--follow] NAME\n"
 	  "\n"
@@ -220,7 +220,33 @@ static const struct { const char *verb, *text; } helps[] = {
 	  "\n"
 	  "Start every --autostart server that is not running and print how many were\n"
 	  "started. Run once when the host boots. A server that fails to start does not\n"
-	  "stop the others; the exit status is then 1.\n" },
+	  "stop the others; the exit status is then 1. On hosts with systemd, the unit\n"
+	  "vserver-boot.service (installed by make install) runs it at boot and\n"
+	  "`vserver shutdown` when the host goes down.\n" },
+	{ "shutdown",
+	  "usage: vserver shutdown [-t|--timeout S]\n"
+	  "\n"
+	  "Stop every running server (unmonitored ones too), all at once: each as\n"
+	  "`vserver stop --timeout S` does (default 10, at most 3600). Prints how many\n"
+	  "were stopped; the exit status is 1 when one could not be stopped.\n" },
+	{ "console",
+	  "usage: vserver console [--detach-keys KEYS] NAME\n"
+	  "\n"
+	  "Attach to a running server: print its console log so far, then what it\n"
+	  "writes, live; what you type goes to its standard input. A server has no\n"
+	  "terminal: its standard input is a pipe its monitor holds, so a shell there\n"
+	  "reads and runs each line you type (your terminal echoes and edits the line).\n"
+	  "Several consoles may be attached at once; each gets the output and all of\n"
+	  "them type into the same input.\n"
+	  "\n"
+	  "  --detach-keys KEYS   the key sequence that detaches (default ctrl-]);\n"
+	  "                       docker's syntax: ctrl-p,ctrl-q; ctrl-<a-z@[\\]^_> or one\n"
+	  "                       character, comma-separated\n"
+	  "\n"
+	  "Ctrl-C detaches too. The server keeps running either way; the console ends\n"
+	  "by itself when the server stops. A server adopted after its monitor was\n"
+	  "killed keeps the pipes of the dead monitor: its console shows only the\n"
+	  "monitor's own lines and takes no input.\n" },
 	{ "image",
 	  "usage: vserver image COMMAND [ARGS]\n"
 	  "\n"
@@ -268,6 +294,51 @@ static const struct { const char *verb, *text; } helps[] = {
 	  "Example: vserver alert add web 'memory > 90% for 60s' --exec 'logger web'\n" },
 };
 
+/* the monitor's helpers, not listed */
+static const struct cli_verb internal_verbs[] = {
+	{ "__start", vs_cmd_helper, NULL, true },
+	{ "__stop", vs_cmd_helper, NULL, false },
+};
+
+/* The binary on disk, before the sealed re-exec hides it: the monitor
+ * program is found beside it and runs it as its helpers. A process running
+ * from the sealed copy got it from its own earlier self. */
+static void remember_exe(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (buf[0] == '/' && strncmp(buf, "/memfd:", 7))
+		setenv("VSERVER_EXE", buf, 1);
+}
+
+static int run_verb(const struct cli_verb *v, int argc, char **argv)
+{
+	if (v->enters_container) {
+		int r = rt_ensure_sealed_exe(argv, environ);
+		if (r < 0)
+			return cli_errorf("re-execute from a sealed copy: %s", strerror(-r));
+	}
+	g_cli.verb = argv[1];
+	struct vs_err err = { 0 };
+	bool help = argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"));
+	for (size_t k = 0; help && k < VS_ARRAY_SIZE(helps); k++)
+		if (!strcmp(helps[k].verb, argv[1])) {
+			fputs(helps[k].text, stdout);
+			return 0;
+		}
+	if (!help && srv_ctx_init(&g_srv, &err) < 0)
+		return cli_error(&err);
+	const char *exe = getenv("VSERVER_EXE");
+	snprintf(g_srv.exe, sizeof(g_srv.exe), "%s", exe ? exe : "");
+	g_srv.warn = cli_warn;
+	g_srv.rt.warn = cli_warn;
+	optind = 0;
+	return v->fn(argc - 1, argv + 1);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: vserver <command> [options] [args]\n\nCommands:\n");
@@ -279,7 +350,7 @@ static void usage(FILE *f)
 		   "'vserver --version' prints the version.\n");
 }
 
-int main(int argc, char **argv, char **envp)
+int main(int argc, char **argv)
 {
 	g_cli.prog = "vserver";
 	g_cli.ctx.warn = cli_warn;
@@ -295,28 +366,12 @@ int main(int argc, char **argv, char **envp)
 		printf("vserver version %s\n", VS_VERSION);
 		return 0;
 	}
-	for (size_t i = 0; i < VS_ARRAY_SIZE(verbs); i++) {
-		if (strcmp(verbs[i].name, argv[1]))
-			continue;
-		if (verbs[i].enters_container) {
-			int r = rt_ensure_sealed_exe(argv, envp);
-			if (r < 0)
-				return cli_errorf("re-execute from a sealed copy: %s", strerror(-r));
-		}
-		g_cli.verb = argv[1];
-		struct vs_err err = { 0 };
-		bool help = argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"));
-		for (size_t k = 0; help && k < VS_ARRAY_SIZE(helps); k++)
-			if (!strcmp(helps[k].verb, argv[1])) {
-				fputs(helps[k].text, stdout);
-				return 0;
-			}
-		if (!help && srv_ctx_init(&g_srv, &err) < 0)
-			return cli_error(&err);
-		g_srv.warn = cli_warn;
-		g_srv.rt.warn = cli_warn;
-		optind = 0;
-		return verbs[i].fn(argc - 1, argv + 1);
-	}
+	remember_exe();
+	for (size_t i = 0; i < VS_ARRAY_SIZE(verbs); i++)
+		if (!strcmp(verbs[i].name, argv[1]))
+			return run_verb(&verbs[i], argc, argv);
+	for (size_t i = 0; i < VS_ARRAY_SIZE(internal_verbs); i++)
+		if (!strcmp(internal_verbs[i].name, argv[1]))
+			return run_verb(&internal_verbs[i], argc, argv);
 	return cli_errorf("unknown command \"%s\" (see vserver --help)", argv[1]);
 }

@@ -11,7 +11,7 @@ SVERB(create); SVERB(start); SVERB(stop); SVERB(restart); SVERB(destroy); SVERB(
 SVERB(info); SVERB(exec); SVERB(enter); SVERB(logs); SVERB(set); SVERB(stats);
 SVERB(snapshot); SVERB(restore); SVERB(clone); SVERB(export); SVERB(import);
 SVERB(boot); SVERB(image); SVERB(net); SVERB(alert); SVERB(console); SVERB(pause);
-SVERB(resume);
+SVERB(resume); SVERB(helper); SVERB(shutdown);
 #undef SVERB
 
 /* Parses the limit and network options of create and set into s (which

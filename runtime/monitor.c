@@ -1,11 +1,18 @@
-/* vserver start/stop and the per-server monitor: a small process that is the
- * parent of the server's init. It mounts the disk, creates and starts the
- * container, wires the network, keeps the console log (rotated), records the
- * exit, applies the restart policy and evaluates alerts. No central daemon:
- * one monitor's death touches no other server. */
+/* The per-server monitor: the program vserver-monitor, one per running
+ * server, kept small because a host runs one per server. It links only this
+ * file, server-base.c, procinfo.c, alert.c, the record parser and the
+ * cgroup statistics: never the container engine.
+ *
+ * It is a child subreaper. Starting the workload is a step run by a
+ * short-lived helper (`vserver __start NAME`): the helper creates the
+ * container and exits, and the server's init, its child, is reparented to
+ * us. We reap it, copy its output into console.log (rotated) and to any
+ * attached `vserver console`, pass what those type to its standard input,
+ * record its exit, undo the start with a second helper (`vserver __stop`),
+ * apply the restart policy and evaluate alerts every second. No central
+ * daemon: one monitor's death touches no other server. */
 #include "internal.h"
 #include "server-internal.h"
-#include "server-vm.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -13,80 +20,48 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <yajl/yajl_tree.h>
 
 #define LOG_ROTATE_BYTES (1u << 20)
-
-int srv_status_write(const struct srv_ctx *c, const char *name, const struct srv_status *st)
-{
-	char path[PATH_MAX], buf[1024];
-	srv_path(c, name, "status.json", path, sizeof(path));
-	int n = snprintf(buf, sizeof(buf),
-			 "{\"state\":\"%s\",\"pid\":%d,\"monitor\":%d,\"monitorStart\":%llu,"
-			 "\"exitCode\":%d,\"restarts\":%u,\"started\":\"%s\",\"stopped\":\"%s\"}\n",
-			 st->state, (int)st->pid, (int)st->monitor, st->monitor_start, st->exit_code,
-			 st->restarts, st->started, st->stopped);
-	return vs_write_file_atomic(path, buf, (size_t)n, 0600);
-}
-
-int srv_status_read(const struct srv_ctx *c, const char *name, struct srv_status *st)
-{
-	char path[PATH_MAX];
-	memset(st, 0, sizeof(*st));
-	snprintf(st->state, sizeof(st->state), "stopped");
-	st->exit_code = -1;
-	srv_path(c, name, "status.json", path, sizeof(path));
-	_cleanup_free_ char *data = NULL;
-	int r = vs_read_file(path, &data, NULL);
-	if (r < 0)
-		return r;
-	yajl_val root = yajl_tree_parse(data, NULL, 0);
-	if (!root)
-		return -EINVAL;
-	const char *k[2] = { NULL, NULL };
-#define S(key, dst) k[0] = key; { yajl_val v = yajl_tree_get(root, k, yajl_t_string); \
-	if (v) snprintf(dst, sizeof(dst), "%s", YAJL_GET_STRING(v)); }
-#define I(key, dst) k[0] = key; { yajl_val v = yajl_tree_get(root, k, yajl_t_number); \
-	if (v && YAJL_IS_INTEGER(v)) dst = YAJL_GET_INTEGER(v); }
-	S("state", st->state);
-	S("started", st->started);
-	S("stopped", st->stopped);
-	I("pid", st->pid);
-	I("monitor", st->monitor);
-	I("monitorStart", st->monitor_start);
-	I("exitCode", st->exit_code);
-	I("restarts", st->restarts);
-#undef S
-#undef I
-	yajl_tree_free(root);
-	return 0;
-}
-
-bool srv_monitor_alive(const struct srv_status *st)
-{
-	return st->monitor > 0 && rt_pid_alive(st->monitor, st->monitor_start);
-}
-
-/* ---- the monitor ---- */
+#define MAX_CLIENTS 8
 
 struct mon {
 	struct srv_ctx *c;
-	const char *name;
+	const char *name, *exe;
 	struct conf_server *s;
 	struct srv_status st;
-	char dir[PATH_MAX], rootfs[PATH_MAX], log[PATH_MAX], stop_flag[PATH_MAX];
-	int log_fd, pipe_rd;
+	char log[PATH_MAX], stop_flag[PATH_MAX], sock[PATH_MAX];
+	int log_fd;
 	size_t log_size;
+	/* the server's standard input and output: pipes we keep both ends of,
+	 * so each start's helper (and through it init) gets the same ones */
+	int in_rd, in_wr, out_rd, out_wr;
+	int listen_fd, clients[MAX_CLIENTS];
 	struct srv_alert *alerts;
 	size_t n_alerts;
 	struct timespec rec_mtim; /* server.json as last loaded: a change reloads the rules */
 	ino_t rec_ino;
+	struct vs_cgroup cg;      /* the running server's, from the start helper */
+	uint64_t last_cpu, last_t;
+	pid_t init;
+	bool init_reaped;
+	int init_status;
 };
+
+/* ---- console: the log file and attached clients ---- */
+
+static void drop_client(struct mon *m, int i)
+{
+	close(m->clients[i]);
+	m->clients[i] = -1;
+}
 
 static void log_write(struct mon *m, const char *buf, size_t n)
 {
@@ -100,6 +75,11 @@ static void log_write(struct mon *m, const char *buf, size_t n)
 	}
 	if (m->log_fd >= 0 && vs_write_all(m->log_fd, buf, n) >= 0)
 		m->log_size += n;
+	/* a client that cannot keep up loses output, never stalls the server */
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (m->clients[i] >= 0 && send(m->clients[i], buf, n, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 &&
+		    errno != EAGAIN)
+			drop_client(m, i);
 }
 
 static void log_line(struct mon *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -118,104 +98,195 @@ static void log_line(struct mon *m, const char *fmt, ...)
 	log_write(m, buf, (size_t)n);
 }
 
-/* Undoes a start: the container, its veth, ports and caps, the disk mount. */
-static void undo_start(struct srv_ctx *c, const char *name, const char *net)
+static void read_output(struct mon *m)
 {
-	struct vs_err ign = { 0 };
-	char dir[PATH_MAX], rootfs[PATH_MAX];
-	rt_delete(&c->rt, name, true, &ign);
-	if (strcmp(net, "none")) {
-		char netdir[PATH_MAX];
-		srv_net_dir(c, netdir, sizeof(netdir));
-		netns_server_stop(netdir, net, name, &ign);
-	}
-	srv_path(c, name, NULL, dir, sizeof(dir));
-	srv_path(c, name, "rootfs", rootfs, sizeof(rootfs));
-	vs_disk_umount(dir, rootfs, &ign);
+	char buf[4096];
+	ssize_t k = read(m->out_rd, buf, sizeof(buf));
+	if (k > 0)
+		log_write(m, buf, (size_t)k);
 }
 
-static void teardown(struct mon *m)
+/* The console socket, <run>/<name>.console: a stale one (a monitor killed
+ * with -9) is replaced. Without it the server runs, unattachable. */
+static void console_listen(struct mon *m)
 {
-	if (m->s->vm) {  /* --- VM servers --- */
-		srv_vm_teardown(m->c, m->s);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	m->listen_fd = -1;
+	if (strlen(m->sock) >= sizeof(sa.sun_path)) {
+		log_line(m, "console: %s: path too long, console attach disabled", m->sock);
 		return;
 	}
-	undo_start(m->c, m->name, m->s->net);
+	strcpy(sa.sun_path, m->sock);
+	unlink(m->sock);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(m->sock, 0600) < 0 ||
+	    listen(fd, 4) < 0) {
+		log_line(m, "console: %s: %s, console attach disabled", m->sock, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	m->listen_fd = fd;
 }
 
-static int net_start(struct mon *m, pid_t pid, struct vs_err *err)
+static void accept_client(struct mon *m)
 {
-	const struct conf_server *s = m->s;
-	if (!strcmp(s->net, "none"))
-		return 0;
-	size_t n = vs_strv_len(s->publish);
-	struct netns_port *ports = vs_xcalloc(n + 1, sizeof(*ports));
-	char (*ips)[64] = vs_xcalloc(n + 1, 64);
-	for (size_t i = 0; i < n; i++) {
-		unsigned hp, p;
-		bool udp;
-		if (conf_parse_publish(s->publish[i], ips[i], &hp, &p, &udp) < 0) {
-			free(ports);
-			free(ips);
-			return vs_failx(err, EINVAL, "publish \"%s\": expected [hostip:]hostport:port[/udp]",
-					s->publish[i]);
+	int fd = accept4(m->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		if (m->clients[i] < 0) {
+			m->clients[i] = fd;
+			return;
 		}
-		ports[i] = (struct netns_port){ .proto = udp ? IPPROTO_UDP : IPPROTO_TCP,
-						.host_ip = ips[i][0] ? ips[i] : NULL,
-						.host_port = (uint16_t)hp, .port = (uint16_t)p };
-	}
-	char netdir[PATH_MAX];
-	srv_net_dir(m->c, netdir, sizeof(netdir));
-	struct netns_server ns = { .state_dir = netdir, .net = s->net, .name = s->name,
-				   .ip4 = s->ip, .netns_fd = -1, .pid = pid,
-				   .rate_in = s->bw_in, .rate_out = s->bw_out,
-				   .ports = ports, .n_ports = n };
-	struct netns_info info;
-	int r = netns_server_start(&ns, &info, err);
-	free(ports);
-	free(ips);
-	return r;
+	static const char full[] = "vserver: too many consoles attached\n";
+	send(fd, full, sizeof(full) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	close(fd);
 }
 
-/* Mount, create, network, start. On failure everything is undone. */
-static int start_once(struct mon *m, pid_t *pid, struct vs_err *err)
+/* What a client typed goes to the server's standard input; input the
+ * server does not read is dropped, it never blocks us. */
+static void client_input(struct mon *m, int i)
 {
-	if (m->s->vm) {  /* --- VM servers: QEMU is the child (server-vm.c) --- */
-		char warn[256] = "";
-		/* the console through our stdout, the pipe into the log */
-		int r = srv_vm_start(m->c, m->s, STDOUT_FILENO, pid, warn, sizeof(warn), err);
-		if (warn[0])
-			log_line(m, "%s", warn);
-		return r;
+	char buf[1024];
+	ssize_t k = read(m->clients[i], buf, sizeof(buf));
+	if (k <= 0) {
+		if (k == 0 || errno != EAGAIN)
+			drop_client(m, i);
+		return;
 	}
-	char sdir[PATH_MAX];
-	struct vs_store *store = NULL;
-	struct vs_image *img = NULL;
-	srv_store_dir(m->c, sdir, sizeof(sdir));
-	int r = vs_store_open(sdir, &store, err);
-	if (r >= 0)
-		r = vs_image_get(store, m->s->image, &img, err);
-	if (r >= 0)
-		r = vs_disk_mount(store, img, m->dir, m->rootfs, err);
-	vs_image_free(img);
-	vs_store_close(store);
-	if (r < 0)
-		return r;
-	/* a stale container of the same name (a monitor killed with -9) */
-	struct vs_err ign = { 0 };
-	rt_delete(&m->c->rt, m->name, true, &ign);
-	struct rt_create_opts o = { .id = m->name, .bundle = m->dir };
-	r = rt_create_full(&m->c->rt, &o, pid, NULL, err);
-	if (r >= 0)
-		r = net_start(m, *pid, err);
-	if (r >= 0)
-		r = rt_start(&m->c->rt, m->name, err);
-	if (r < 0)
-		teardown(m);
-	return r;
+	if (write(m->in_wr, buf, (size_t)k) < 0 && errno != EAGAIN)
+		log_line(m, "console: input: %s", strerror(errno));
 }
 
-static void load_alerts(struct mon *m);
+/* ---- children: helpers, init (reparented to us), strays ---- */
+
+/* Reaps whatever child has exited: init (noting its status), the second
+ * half of alert commands, any descendant orphaned to us. */
+static void reap(struct mon *m)
+{
+	int status;
+	pid_t w;
+	while ((w = waitpid(-1, &status, WNOHANG)) > 0)
+		if (w == m->init) {
+			m->init_status = status;
+			m->init_reaped = true;
+		}
+}
+
+/* Runs `vserver VERB [--adopt] NAME` with the server's stdio and our report
+ * pipe on fd 3, waits for it, returns its report (at most len-1 bytes; empty
+ * when it wrote none) and its wait status. */
+static int run_helper(struct mon *m, const char *verb, bool adopt, char *report, size_t len,
+		      int *status)
+{
+	int rp[2];
+	report[0] = '\0';
+	if (pipe2(rp, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t p = fork();
+	if (p < 0) {
+		int e = errno;
+		close(rp[0]);
+		close(rp[1]);
+		return -e;
+	}
+	if (p == 0) {
+		/* every fd of ours is above 2 (our stdio is /dev/null): set the
+		 * server's stdio first, then the report pipe on 3, which may
+		 * overwrite one of the sources just used */
+		if (dup2(m->in_rd, 0) < 0 || dup2(m->out_wr, 1) < 0 || dup2(m->out_wr, 2) < 0 ||
+		    (rp[1] != 3 && dup2(rp[1], 3) < 0) || fcntl(3, F_SETFD, 0) < 0)
+			_exit(126);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		if (adopt)
+			execl(m->exe, "vserver", verb, "--adopt", m->name, (char *)NULL);
+		else
+			execl(m->exe, "vserver", verb, m->name, (char *)NULL);
+		dprintf(3, "error run %s: %s\n", m->exe, strerror(errno));
+		_exit(127);
+	}
+	close(rp[1]);
+	size_t got = 0;
+	for (;;) {
+		ssize_t k = read(rp[0], report + got, len - 1 - got);
+		if (k > 0 && (got += (size_t)k) < len - 1)
+			continue;
+		if (k < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	report[got] = '\0';
+	close(rp[0]);
+	/* only the helper: its child init, maybe exited already, is reaped
+	 * by watch() once its pid is known */
+	*status = 0;
+	while (waitpid(p, status, 0) < 0 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* How the workload starts: a helper makes it and exits. On success *pid is
+ * its init (our child unless adopted). This and workload_stop() are the
+ * only places that know what a server's workload is. */
+static int workload_start(struct mon *m, bool adopt, pid_t *pid, bool *adopted, struct vs_err *err)
+{
+	char report[sizeof(err->msg) + 4200], ign[512];
+	int status;
+	int r = run_helper(m, "__start", adopt, report, sizeof(report), &status);
+	if (r < 0)
+		return vs_fail(err, -r, "monitor: run the start helper");
+	struct srv_started s;
+	if (!report[0]) {
+		/* it died midway: undo whatever it made */
+		run_helper(m, "__stop", false, ign, sizeof(ign), &status);
+		return vs_failx(err, EIO, "the start helper %s died (%s %d)", m->exe,
+				WIFSIGNALED(status) ? "signal" : "status",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	}
+	r = srv_report_parse(report, &s, err);
+	if (r < 0)
+		return r;
+	*pid = s.pid;
+	*adopted = s.adopted;
+	m->cg.mode = (enum cg_mode)s.cg_mode;
+	snprintf(m->cg.path, sizeof(m->cg.path), "%s", s.cg_path);
+	m->last_t = 0;
+	return 0;
+}
+
+/* The helper may know the workload's own exit status better than our wait
+ * status ("exit N": a VM's QEMU exits 0, its guest agent printed the
+ * command's status on the console); it replaces *exit_code then. */
+static void workload_stop(struct mon *m, int *exit_code)
+{
+	char report[sizeof(((struct vs_err *)0)->msg) + 16];
+	int status, code;
+	if (run_helper(m, "__stop", false, report, sizeof(report), &status) < 0)
+		return;
+	if (!strncmp(report, "error ", 6))
+		log_line(m, "stop: %.*s", (int)strcspn(report + 6, "\n"), report + 6);
+	else if (sscanf(report, "exit %d", &code) == 1 && code >= 0 && code <= 255)
+		*exit_code = code;
+}
+
+/* ---- alerts ---- */
+
+static void load_alerts(struct mon *m)
+{
+	size_t n = vs_strv_len(m->s->alerts);
+	m->alerts = vs_xcalloc(n + 1, sizeof(*m->alerts));
+	for (size_t i = 0; i < n; i++) {
+		struct vs_err e = { 0 };
+		if (srv_alert_parse(m->s->alerts[i], &m->alerts[m->n_alerts], &e) >= 0)
+			m->n_alerts++;
+		else
+			log_line(m, "%s", e.msg);
+	}
+}
 
 /* Remembers which server.json the rules came from; true when it changed
  * (written atomically, so a new inode or a new mtime). */
@@ -249,16 +320,59 @@ static void reload_alerts(struct mon *m)
 	load_alerts(m);
 }
 
+/* forked twice, so the command is never our direct child: it is reaped
+ * by reap() when it ends (we are its subreaper) */
+static void run_alert_cmd(struct mon *m, const struct srv_alert *a)
+{
+	pid_t p = fork();
+	if (p == 0 && fork() != 0)
+		_exit(0);
+	if (p == 0) {
+		setenv("VSERVER_NAME", m->name, 1);
+		setenv("VSERVER_ALERT", a->metric, 1);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execl("/bin/sh", "sh", "-c", a->cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (p > 0)
+		waitpid(p, NULL, 0);
+}
+
+static void fire(struct mon *m, const struct srv_alert *a, double v)
+{
+	log_line(m, "alert: %s %c %g%s for %us (now %.1f)", a->metric, a->op, a->value,
+		 a->percent ? "%" : "", a->for_s, v);
+	char path[PATH_MAX], line[512], ts[64];
+	rt_now_rfc3339(ts, sizeof(ts));
+	srv_path(m->c, m->name, "alerts.log", path, sizeof(path));
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		int n = snprintf(line, sizeof(line), "%.19s %s %c %g%s for %us: %.1f\n", ts, a->metric,
+				 a->op, a->value, a->percent ? "%" : "", a->for_s, v);
+		vs_write_all(fd, line, (size_t)n);
+		close(fd);
+	}
+	if (a->cmd)
+		run_alert_cmd(m, a);
+}
+
 static void check_alerts(struct mon *m)
 {
 	reload_alerts(m);
-	if (!m->n_alerts)
+	if (!m->n_alerts || !m->cg.path[0])
 		return;
-	struct srv_stats st;
+	struct cg_stats st;
 	struct vs_err err = { 0 };
-	if (srv_stats(m->c, m->name, 0, &st, &err) < 0)
+	if (cg_stats(&m->cg, &st, &err) < 0)
 		return;
 	/* cpu % over the last tick, from the usage counter */
+	uint64_t now = vs_now_ns();
+	double cpu = m->last_t && now > m->last_t
+		? 100.0 * (double)(st.cpu_usage_ns - m->last_cpu) / (double)(now - m->last_t) : 0;
+	m->last_cpu = st.cpu_usage_ns;
+	m->last_t = now;
 	for (size_t i = 0; i < m->n_alerts; i++) {
 		struct srv_alert *a = &m->alerts[i];
 		double v;
@@ -266,209 +380,208 @@ static void check_alerts(struct mon *m)
 			v = a->percent ? (st.mem_limit ? 100.0 * (double)st.mem_usage / (double)st.mem_limit : 0)
 				       : (double)st.mem_usage;
 		else if (!strcmp(a->metric, "pids"))
-			v = a->percent ? (st.pids_limit ? 100.0 * (double)st.pids / (double)st.pids_limit : 0)
-				       : (double)st.pids;
+			v = a->percent ? (st.pids_limit ? 100.0 * (double)st.pids_current /
+							  (double)st.pids_limit : 0)
+				       : (double)st.pids_current;
 		else
-			v = st.cpu_percent;
+			v = cpu;
 		bool hit = a->op == '>' ? v > a->value : v < a->value;
 		a->held = hit ? a->held + 1 : 0;
 		if (!hit)
 			a->fired = false;
 		if (hit && !a->fired && a->held >= a->for_s) {
 			a->fired = true;
-			log_line(m, "alert: %s %c %g%s for %us (now %.1f)", a->metric, a->op, a->value,
-				 a->percent ? "%" : "", a->for_s, v);
-			char path[PATH_MAX], line[512], ts[64];
-			rt_now_rfc3339(ts, sizeof(ts));
-			srv_path(m->c, m->name, "alerts.log", path, sizeof(path));
-			int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-			if (fd >= 0) {
-				int n = snprintf(line, sizeof(line), "%.19s %s %c %g%s for %us: %.1f\n", ts,
-						 a->metric, a->op, a->value, a->percent ? "%" : "",
-						 a->for_s, v);
-				vs_write_all(fd, line, (size_t)n);
-				close(fd);
-			}
-			if (a->cmd) {
-				/* forked twice, so the command is never our child: the
-				 * monitor waits for nothing but the server's init */
-				pid_t p = fork();
-				if (p == 0 && fork() != 0)
-					_exit(0);
-				if (p == 0) {
-					setenv("VSERVER_NAME", m->name, 1);
-					setenv("VSERVER_ALERT", a->metric, 1);
-					int nul = open("/dev/null", O_RDWR);
-					dup2(nul, 0);
-					execl("/bin/sh", "sh", "-c", a->cmd, (char *)NULL);
-					_exit(127);
-				}
-				if (p > 0)
-					waitpid(p, NULL, 0);
-			}
+			fire(m, a, v);
 		}
 	}
 }
 
-/* Copies the server's output into the log until init exits; returns its
- * wait status. */
+/* cg_stats() needs about 210 KiB of stack (the cgroups module's struct
+ * cg_dirs, twice), which would stay resident for the monitor's lifetime
+ * after the first tick: twice what an idle monitor needs otherwise. After a
+ * tick those pages, below the frame of our caller, are unused: give them
+ * back. Called from watch(), never from a signal handler (we have none). */
+#define STACK_TRIM (512u << 10)
+static __attribute__((noinline)) void trim_stack(void)
+{
+	volatile char here = 0;
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	/* keep 16 KiB below us for this function and madvise's own frame */
+	uintptr_t top = ((uintptr_t)&here - (16u << 10)) & ~(page - 1);
+	/* the part of the range below the stack's mapping fails with ENOMEM
+	 * after the mapped part is done: that is all we want */
+	madvise((void *)(top - STACK_TRIM), STACK_TRIM, MADV_DONTNEED);
+	(void)here;
+}
+
+/* ---- the loop ---- */
+
+/* Serves the console and the alerts until init exits; returns its wait
+ * status (255 << 8 for an adopted init, whose status is not ours to see). */
 static int watch(struct mon *m, pid_t pid)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	int status = 0;
 	uint64_t next_tick = vs_now_ns() + 1000000000ULL;
-	for (;;) {
-		struct pollfd p[2] = { { .fd = pfd, .events = POLLIN },
-				       { .fd = m->pipe_rd, .events = POLLIN } };
+	m->init = pid;
+	m->init_reaped = false;
+	reap(m);
+	while (!m->init_reaped) {
+		struct pollfd p[3 + MAX_CLIENTS];
+		int n = 0;
+		p[n++] = (struct pollfd){ .fd = pfd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->out_rd, .events = POLLIN };
+		p[n++] = (struct pollfd){ .fd = m->listen_fd, .events = POLLIN };
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			p[n++] = (struct pollfd){ .fd = m->clients[i], .events = POLLIN };
 		uint64_t now = vs_now_ns();
 		int timeout = now >= next_tick ? 0 : (int)((next_tick - now) / 1000000ULL) + 1;
-		int n = poll(p, 2, timeout);
-		if (n < 0 && errno != EINTR)
+		if (poll(p, (nfds_t)n, pfd < 0 ? 200 : timeout) < 0 && errno != EINTR)
 			break;
-		if (p[1].revents & POLLIN) {
-			char buf[16384];
-			ssize_t k = read(m->pipe_rd, buf, sizeof(buf));
-			if (k > 0)
-				log_write(m, buf, (size_t)k);
-		}
+		if (p[1].revents & POLLIN)
+			read_output(m);
+		if (p[2].revents & POLLIN)
+			accept_client(m);
+		for (int i = 0; i < MAX_CLIENTS; i++)
+			if (m->clients[i] >= 0 && (p[3 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+				client_input(m, i);
 		if (vs_now_ns() >= next_tick) {
 			next_tick += 1000000000ULL;
 			check_alerts(m);
+			if (m->n_alerts)
+				trim_stack();
+			reap(m);
 		}
 		if (pfd < 0 || (p[0].revents & POLLIN)) {
-			pid_t w = waitpid(pid, &status, pfd < 0 ? 0 : WNOHANG);
-			if (w == pid)
+			reap(m);
+			if (m->init_reaped)
 				break;
-			if (w < 0 && errno == ECHILD) {
-				/* adopted from a dead monitor: not our child, status unknown */
-				status = 255 << 8;
+			/* not our child (adopted): gone all the same */
+			if (!rt_pid_alive(pid, 0) || (pfd >= 0 && p[0].revents)) {
+				m->init_status = 255 << 8;
 				break;
 			}
 		}
 	}
 	/* drain what is left */
-	for (;;) {
-		struct pollfd p = { .fd = m->pipe_rd, .events = POLLIN };
-		char buf[16384];
-		if (poll(&p, 1, 0) <= 0)
-			break;
-		ssize_t k = read(m->pipe_rd, buf, sizeof(buf));
+	struct pollfd p = { .fd = m->out_rd, .events = POLLIN };
+	while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
+		char buf[4096];
+		ssize_t k = read(m->out_rd, buf, sizeof(buf));
 		if (k <= 0)
 			break;
 		log_write(m, buf, (size_t)k);
 	}
 	if (pfd >= 0)
 		close(pfd);
-	return status;
+	m->init = 0;
+	return m->init_status;
 }
 
-static void load_alerts(struct mon *m)
+static void set_state(struct mon *m, const char *state)
 {
-	size_t n = vs_strv_len(m->s->alerts);
-	m->alerts = vs_xcalloc(n + 1, sizeof(*m->alerts));
-	for (size_t i = 0; i < n; i++) {
-		struct vs_err e = { 0 };
-		if (srv_alert_parse(m->s->alerts[i], &m->alerts[m->n_alerts], &e) >= 0)
-			m->n_alerts++;
-		else
-			log_line(m, "%s", e.msg);
+	snprintf(m->st.state, sizeof(m->st.state), "%s", state);
+	srv_status_write(m->c, m->name, &m->st);
+}
+
+/* Starts the server once (or adopts it, first time round) and watches it
+ * until it exits. Returns 0 when it ran, -errno when it did not start. */
+static int run_once(struct mon *m, bool first, int ready_fd)
+{
+	struct vs_err err = { 0 };
+	pid_t pid = 0;
+	bool adopted = false;
+	if (!first) {
+		set_state(m, "starting");
 	}
+	int r = workload_start(m, first, &pid, &adopted, &err);
+	if (r < 0) {
+		log_line(m, "start failed: %s", err.msg);
+		if (first)
+			dprintf(ready_fd, "%s\n", err.msg);
+		return r;
+	}
+	if (adopted)
+		log_line(m, "adopting the running server (pid %d)", (int)pid);
+	m->st.pid = pid;
+	rt_now_rfc3339(m->st.started, sizeof(m->st.started));
+	set_state(m, "running");
+	log_line(m, "started (pid %d)", (int)pid);
+	if (first) {
+		dprintf(ready_fd, "ok\n");
+		close(ready_fd);
+	}
+	int status = watch(m, pid);
+	m->st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	rt_now_rfc3339(m->st.stopped, sizeof(m->st.stopped));
+	workload_stop(m, &m->st.exit_code);
+	log_line(m, "exited with status %d", m->st.exit_code);
+	return 0;
 }
 
-void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd)
+static int setup(struct mon *m, struct vs_err *err)
 {
-	struct mon m = { .c = c, .name = name, .log_fd = -1 };
+	srv_path(m->c, m->name, "console.log", m->log, sizeof(m->log));
+	snprintf(m->stop_flag, sizeof(m->stop_flag), "%s/%s.stop", m->c->run, m->name);
+	srv_console_path(m->c, m->name, m->sock, sizeof(m->sock));
+	m->log_fd = open(m->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	struct stat lst;
+	if (m->log_fd >= 0 && fstat(m->log_fd, &lst) == 0)
+		m->log_size = (size_t)lst.st_size;
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) < 0)
+		return vs_fail(err, errno, "monitor: pipe");
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(in[0]);
+		close(in[1]);
+		return vs_fail(err, errno, "monitor: pipe");
+	}
+	m->in_rd = in[0];
+	m->in_wr = in[1];
+	m->out_rd = out[0];
+	m->out_wr = out[1];
+	fcntl(m->in_wr, F_SETFL, O_NONBLOCK);
+	record_changed(m);
+	int r = srv_load(m->c, m->name, &m->s, err);
+	if (r < 0)
+		return r;
+	console_listen(m);
+	load_alerts(m);
+	return 0;
+}
+
+void srv_monitor_main(struct srv_ctx *c, const char *name, const char *exe, int ready_fd)
+{
+	struct mon m = { .c = c, .name = name, .exe = exe, .log_fd = -1, .listen_fd = -1 };
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		m.clients[i] = -1;
 	struct vs_err err = { 0 };
 	prctl(PR_SET_NAME, "vserver-mon", 0, 0, 0);
-	srv_path(c, name, NULL, m.dir, sizeof(m.dir));
-	srv_path(c, name, "rootfs", m.rootfs, sizeof(m.rootfs));
-	srv_path(c, name, "console.log", m.log, sizeof(m.log));
-	snprintf(m.stop_flag, sizeof(m.stop_flag), "%s/%s.stop", c->run, name);
-	m.log_fd = open(m.log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	struct stat lst;
-	if (m.log_fd >= 0 && fstat(m.log_fd, &lst) == 0)
-		m.log_size = (size_t)lst.st_size;
-
-	/* the server's stdio: nothing in, everything out into our pipe */
-	int pp[2];
-	int nul = open("/dev/null", O_RDWR);
-	record_changed(&m);
-	if (pipe2(pp, O_CLOEXEC) < 0 || nul < 0 || srv_load(c, name, &m.s, &err) < 0) {
-		if (!err.msg[0])
-			vs_fail(&err, errno, "monitor: setup");
+	/* the server's init becomes our child when the start helper exits */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+		dprintf(ready_fd, "monitor: become a child subreaper: %s\n", strerror(errno));
+		_exit(1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (setup(&m, &err) < 0) {
 		dprintf(ready_fd, "%s\n", err.msg);
 		_exit(1);
 	}
-	m.pipe_rd = pp[0];
-	dup2(nul, 0);
-	dup2(pp[1], 1);
-	dup2(pp[1], 2);
-	close(pp[1]);
-	close(nul);
-	load_alerts(&m);
-	if (!m.s->net)
-		m.s->net = vs_xstrdup(NETNS_DEFAULT_NET);
-
 	srv_status_read(c, name, &m.st);
 	m.st.monitor = getpid();
 	m.st.monitor_start = rt_pid_start_time(getpid());
 	m.st.restarts = 0;
+	set_state(&m, "starting");
 	unsigned backoff = 1;
-	bool first = true;
-	for (;;) {
-		pid_t pid = 0;
-		int r;
-		struct rt_state rs;
-		struct vs_err ign = { 0 };
-		bool have = first && !m.s->vm && rt_state(&c->rt, name, &rs, &ign) >= 0;
-		bool running = have && rs.status == RT_RUNNING;
-		if (running)
-			pid = rs.pid;
-		/* --- VM servers: a VMM left by a killed monitor is adopted --- */
-		if (first && m.s->vm && m.st.pid > 0 && rt_pid_alive(m.st.pid, 0)) {
-			running = true;
-			pid = m.st.pid;
+	for (bool first = true;; first = false) {
+		int r = run_once(&m, first, ready_fd);
+		if (r < 0 && first) {
+			m.st.monitor = 0;
+			set_state(&m, "stopped");
+			unlink(m.sock);
+			_exit(1);
 		}
-		if (have)
-			rt_state_free(&rs);
-		if (running) {
-			/* the previous monitor was killed; its server still runs: adopt it */
-			log_line(&m, "adopting the running server (pid %d)", (int)pid);
-			r = 0;
-		} else {
-			snprintf(m.st.state, sizeof(m.st.state), "starting");
-			srv_status_write(c, name, &m.st);
-			r = start_once(&m, &pid, &err);
-		}
-		if (r < 0) {
-			log_line(&m, "start failed: %s", err.msg);
-			if (first) {
-				dprintf(ready_fd, "%s\n", err.msg);
-				snprintf(m.st.state, sizeof(m.st.state), "stopped");
-				m.st.monitor = 0;
-				srv_status_write(c, name, &m.st);
-				_exit(1);
-			}
-		} else {
-			m.st.pid = pid;
-			rt_now_rfc3339(m.st.started, sizeof(m.st.started));
-			snprintf(m.st.state, sizeof(m.st.state), "running");
-			srv_status_write(c, name, &m.st);
-			log_line(&m, "started (pid %d)", (int)pid);
-			if (first) {
-				dprintf(ready_fd, "ok\n");
-				close(ready_fd);
-				first = false;
-			}
-			int status = watch(&m, pid);
-			m.st.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			if (m.s->vm)  /* --- VM servers: the status the agent printed --- */
-				m.st.exit_code = srv_vm_exit_code(c, name, m.st.exit_code);
-			rt_now_rfc3339(m.st.stopped, sizeof(m.st.stopped));
-			log_line(&m, "exited with status %d", m.st.exit_code);
-			teardown(&m);
+		if (r >= 0)
 			backoff = 1;
-		}
 		bool stop = access(m.stop_flag, F_OK) == 0;
 		enum conf_restart pol = m.s->restart;
 		bool again = !stop && (pol == CONF_RESTART_ALWAYS ||
@@ -476,175 +589,23 @@ void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd)
 		if (!again)
 			break;
 		m.st.restarts++;
-		snprintf(m.st.state, sizeof(m.st.state), "restarting");
 		m.st.pid = 0;
-		srv_status_write(c, name, &m.st);
+		set_state(&m, "restarting");
 		log_line(&m, "restart policy %s: restarting in %us", conf_restart_name(pol), backoff);
 		/* `vserver stop` during the back-off: notice it within 100 ms, not
 		 * after up to 30 s (stop gives up waiting long before that) */
-		for (unsigned t = 0; t < backoff * 10 && access(m.stop_flag, F_OK) < 0; t++)
+		for (unsigned t = 0; t < backoff * 10 && access(m.stop_flag, F_OK) < 0; t++) {
 			poll(NULL, 0, 100);
+			reap(&m);
+		}
 		backoff = backoff < 30 ? backoff * 2 : 30;
 		if (access(m.stop_flag, F_OK) == 0)
 			break;
 	}
-	snprintf(m.st.state, sizeof(m.st.state), "stopped");
 	m.st.pid = 0;
 	m.st.monitor = 0;
-	srv_status_write(c, name, &m.st);
+	set_state(&m, "stopped");
 	unlink(m.stop_flag);
+	unlink(m.sock);
 	_exit(0);
-}
-
-int srv_start(struct srv_ctx *c, const char *name, struct vs_err *err)
-{
-	struct conf_server *s = NULL;
-	int r = srv_load(c, name, &s, err);
-	if (r < 0)
-		return r;
-	conf_server_free(s);
-	_cleanup_close_ int lock = srv_lock(c, name, err);
-	if (lock < 0)
-		return lock;
-	struct srv_status st;
-	srv_status_read(c, name, &st);
-	if (srv_monitor_alive(&st))
-		return vs_failx(err, EBUSY, "server \"%s\" is already running", name);
-	srv_vm_warn(c, name);  /* --- VM servers: software emulation is announced --- */
-	char flag[PATH_MAX];
-	snprintf(flag, sizeof(flag), "%s/%s.stop", c->run, name);
-	unlink(flag);
-	int pp[2];
-	if (pipe2(pp, O_CLOEXEC) < 0)
-		return vs_fail(err, errno, "vserver: pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pp[0]);
-		close(pp[1]);
-		return vs_fail(err, errno, "vserver: fork the monitor");
-	}
-	if (pid == 0) {
-		close(pp[0]);
-		close(lock);
-		setsid();
-		pid_t m = fork();
-		if (m != 0)
-			_exit(m < 0);
-		srv_monitor_main(c, name, pp[1]);
-	}
-	close(pp[1]);
-	waitpid(pid, NULL, 0);
-	char line[sizeof(err->msg)];
-	ssize_t n = vs_read_all(pp[0], line, 1) == 1 ? 1 : 0;
-	if (n == 1) {
-		ssize_t k = read(pp[0], line + 1, sizeof(line) - 2);
-		n += k > 0 ? k : 0;
-	}
-	close(pp[0]);
-	line[n] = '\0';
-	line[strcspn(line, "\n")] = '\0';
-	if (!strcmp(line, "ok"))
-		return 0;
-	return vs_failx(err, EIO, "start \"%s\": %s", name, n ? line : "the monitor died");
-}
-
-static bool wait_monitor(const struct srv_status *st, int timeout_ms)
-{
-	int pfd = (int)syscall(SYS_pidfd_open, st->monitor, 0);
-	if (pfd < 0)
-		return true;
-	bool gone = true;
-	if (rt_pid_alive(st->monitor, st->monitor_start)) {
-		struct pollfd p = { .fd = pfd, .events = POLLIN };
-		gone = poll(&p, 1, timeout_ms) > 0;
-	}
-	close(pfd);
-	return gone;
-}
-
-/* Waits up to timeout_ms for a process that is not our child to go. */
-static bool wait_pid_gone(pid_t pid, int timeout_ms)
-{
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd < 0)
-		return errno == ESRCH;
-	struct pollfd p = { .fd = pfd, .events = POLLIN };
-	bool gone = poll(&p, 1, timeout_ms) > 0;
-	close(pfd);
-	return gone;
-}
-
-/* A server whose monitor was killed: stop its init ourselves and undo what
- * the monitor would have undone at its exit. */
-static int stop_unmonitored(struct srv_ctx *c, const char *name, struct srv_status *st,
-			    int timeout_s, struct vs_err *err)
-{
-	struct rt_state rs;
-	struct vs_err ign = { 0 };
-	if (rt_state(&c->rt, name, &rs, &ign) < 0)
-		return vs_failx(err, ESRCH, "server \"%s\" is not running", name);
-	pid_t pid = rs.status != RT_STOPPED ? rs.pid : 0;
-	rt_state_free(&rs);
-	struct conf_server *s = NULL;
-	bool init = false;
-	_cleanup_free_ char *net = NULL;
-	if (srv_load(c, name, &s, NULL) >= 0) {
-		init = s->init;
-		net = s->net ? vs_xstrdup(s->net) : NULL;
-		conf_server_free(s);
-	}
-	if (pid > 0) {
-		if (timeout_s > 0)
-			rt_kill(&c->rt, name, init ? SIGRTMIN + 3 : SIGTERM, false, &ign);
-		if (timeout_s <= 0 || !wait_pid_gone(pid, timeout_s * 1000)) {
-			rt_kill(&c->rt, name, SIGKILL, true, &ign);
-			if (!wait_pid_gone(pid, 10000))
-				return vs_failx(err, ETIMEDOUT, "stop \"%s\": its init did not exit", name);
-		}
-	}
-	/* a stopped container left behind is torn down the same way */
-	undo_start(c, name, net ? net : NETNS_DEFAULT_NET);
-	if (pid <= 0)
-		return vs_failx(err, ESRCH, "server \"%s\" is not running", name);
-	snprintf(st->state, sizeof(st->state), "stopped");
-	st->pid = 0;
-	st->monitor = 0;
-	st->exit_code = -1;
-	rt_now_rfc3339(st->stopped, sizeof(st->stopped));
-	srv_status_write(c, name, st);
-	return 0;
-}
-
-int srv_stop(struct srv_ctx *c, const char *name, int timeout_s, struct vs_err *err)
-{
-	int r = srv_check_name(name, err);
-	if (r < 0)
-		return r;
-	_cleanup_close_ int lock = srv_lock(c, name, err);
-	if (lock < 0)
-		return lock;
-	struct srv_status st;
-	srv_status_read(c, name, &st);
-	if (srv_is_vm(c, name))  /* --- VM servers: the ACPI power button --- */
-		return srv_vm_stop(c, name, &st, timeout_s, err);
-	if (!srv_monitor_alive(&st))
-		return stop_unmonitored(c, name, &st, timeout_s, err);
-	char flag[PATH_MAX];
-	snprintf(flag, sizeof(flag), "%s/%s.stop", c->run, name);
-	int fd = open(flag, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
-	struct conf_server *s = NULL;
-	bool init = srv_load(c, name, &s, NULL) >= 0 && s->init;
-	conf_server_free(s);
-	struct vs_err ign = { 0 };
-	/* the init's own shutdown signal: systemd halts on SIGRTMIN+3 */
-	if (timeout_s > 0)
-		rt_kill(&c->rt, name, init ? SIGRTMIN + 3 : SIGTERM, false, &ign);
-	if (timeout_s <= 0 || !wait_monitor(&st, timeout_s * 1000)) {
-		rt_kill(&c->rt, name, SIGKILL, true, &ign);
-		if (!wait_monitor(&st, 10000))
-			return vs_failx(err, ETIMEDOUT, "stop \"%s\": the monitor did not exit", name);
-	}
-	return 0;
 }

@@ -108,7 +108,7 @@ char *rt_features_json(void);
  * enter a container. Returns only on failure or when already sealed. */
 int rt_ensure_sealed_exe(char **argv, char **envp);
 
-/* ---- vserver: named servers (server.c, monitor.c) ----
+/* ---- vserver: named servers (server*.c; the monitor program: monitor.c) ----
  * A server is an OCI bundle plus its record under <lib>/servers/<name>/:
  *   server.json   the record     config.json   the generated OCI config
  *   rootfs/       overlay mount point          upper/ work/ or disk.img
@@ -122,6 +122,9 @@ struct srv_ctx {
 	struct rt_ctx rt;         /* its root is <run>/rt */
 	char rt_root[1100];
 	void (*warn)(const char *msg);
+	/* the vserver binary on disk (not its sealed copy): the monitor runs it
+	 * as its start and stop helpers; vserver-monitor is looked up beside it */
+	char exe[4096];
 };
 
 struct srv_info {
@@ -170,6 +173,9 @@ int srv_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct sr
 /* Freezes (pause) or thaws a running server: the cgroup freezer for a
  * container, the VMM's vCPUs (QMP stop/cont) for a VM. */
 int srv_pause(struct srv_ctx *c, const char *name, bool pause, struct vs_err *err);
+/* Stops every running server (monitored or not) in parallel, each as
+ * srv_stop does; *stopped counts them. */
+int srv_shutdown(struct srv_ctx *c, int timeout_s, unsigned *stopped, struct vs_err *err);
 /* Starts every autostart server that is not running; *started counts them. */
 int srv_boot(struct srv_ctx *c, unsigned *started, struct vs_err *err);
 /* <lib>/servers/<name>/<file> */
@@ -180,8 +186,39 @@ int srv_clone(struct srv_ctx *c, const char *src, const char *dst, struct vs_err
 int srv_export(struct srv_ctx *c, const char *name, const char *file, struct vs_err *err);
 int srv_import(struct srv_ctx *c, const char *file, const char *name, struct vs_err *err);
 
-/* runs in: the monitor (forked by srv_start). Never returns. */
-__attribute__((noreturn)) void srv_monitor_main(struct srv_ctx *c, const char *name, int ready_fd);
+/* runs in: vserver-monitor, the per-server monitor program that srv_start
+ * runs detached. exe is the vserver binary (its helpers); ready_fd gets one
+ * line, "ok" or the reason the first start failed. Never returns. */
+__attribute__((noreturn)) void srv_monitor_main(struct srv_ctx *c, const char *name, const char *exe,
+						int ready_fd);
+
+/* The monitor's helpers (`vserver __start` / `vserver __stop`): how a
+ * server's workload is started and undone, each run in a short-lived
+ * process the monitor spawns. The start reports one line to the monitor:
+ * srv_report_format() / srv_report_parse(). */
+struct srv_started {
+	pid_t pid;                /* the server's init */
+	bool adopted;             /* already ran: its previous monitor was killed */
+	int cg_mode;              /* enum cg_mode of the server's cgroup */
+	char cg_path[4096];
+};
+int srv_workload_start(struct srv_ctx *c, const char *name, bool adopt, struct srv_started *out,
+		       struct vs_err *err);
+/* *exit_code: the workload's own exit status when the helper knows it
+ * better than the monitor's wait status (a VM: the agent's console line,
+ * reported as "exit N"), else -1 */
+int srv_workload_stop(struct srv_ctx *c, const char *name, int *exit_code, struct vs_err *err);
+/* "ok|adopt PID MODE CGPATH" or "error MESSAGE", with a final newline */
+void srv_report_format(const struct srv_started *s, const struct vs_err *err, char *buf, size_t len);
+/* 0 with *s filled, or -errno with the helper's message in err */
+int srv_report_parse(const char *line, struct srv_started *s, struct vs_err *err);
+
+/* `vserver console`: a connection to the server's monitor. What is written
+ * to it goes to the server's standard input; what the server writes comes
+ * back, live. */
+int srv_console_connect(struct srv_ctx *c, const char *name, struct vs_err *err);
+/* <run>/<name>.console, the monitor's console socket */
+void srv_console_path(const struct srv_ctx *c, const char *name, char *buf, size_t len);
 
 /* images and networks, for `vserver image` and `vserver net` (server-admin.c) */
 /* progress (may be NULL): called as the input is read, phase "copy" or

@@ -1,4 +1,4 @@
-/* Shared by server.c, monitor.c and server-ops.c. */
+/* Shared by server.c, server-base.c, server-run.c, server-ops.c and monitor.c. */
 #ifndef VS_SERVER_INTERNAL_H
 #define VS_SERVER_INTERNAL_H
 

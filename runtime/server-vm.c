@@ -381,7 +381,8 @@ void srv_vm_teardown(struct srv_ctx *c, const struct conf_server *s)
 	unlink(path);
 }
 
-/* runs in: the monitor. QEMU becomes its child, jailed. */
+/* runs in: the start helper (`vserver __start`). QEMU becomes its child,
+ * jailed, and the monitor's when the helper exits. */
 int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, int console_fd, pid_t *pid,
 		 char *warn, size_t warn_len, struct vs_err *err)
 {
@@ -501,4 +502,48 @@ int srv_vm_exit_code(struct srv_ctx *c, const char *name, int vmm_code)
 	if (!mark)
 		return vmm_code;
 	return atoi(mark + strlen(AGENT_EXIT_MARK_TEXT));
+}
+
+/* A VMM a killed monitor left running: the pid in status.json, alive and
+ * still in the server's cgroup (not a reused pid). */
+static bool vmm_left_running(pid_t pid, const struct vs_cgroup *cg)
+{
+	char path[64], want[PATH_MAX + 2];
+	_cleanup_free_ char *cgs = NULL;
+	if (pid <= 0 || !rt_pid_alive(pid, 0))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	snprintf(want, sizeof(want), ":%s\n", cg->path);
+	return vs_read_file(path, &cgs, NULL) >= 0 && strstr(cgs, want);
+}
+
+/* runs in: the start helper (`vserver __start NAME`), a child of the
+ * server's monitor. Boots the VM with its serial console on our stdout (the
+ * monitor's pipe into console.log) and reports QEMU's pid and cgroup; with
+ * adopt, a VMM left by a killed monitor is reported instead. */
+int srv_vm_workload_start(struct srv_ctx *c, const struct conf_server *s, bool adopt,
+			  struct srv_started *out, struct vs_err *err)
+{
+	struct vs_cgroup cg;
+	int r = srv_vm_cgroup(s->name, &cg, err);
+	if (r < 0)
+		return r;
+	out->cg_mode = (int)cg.mode;
+	snprintf(out->cg_path, sizeof(out->cg_path), "%s", cg.path);
+	struct srv_status st;
+	srv_status_read(c, s->name, &st);
+	if (adopt && vmm_left_running(st.pid, &cg)) {
+		out->adopted = true;
+		out->pid = st.pid;
+		return 0;
+	}
+	char warn[256] = "";
+	r = srv_vm_start(c, s, STDOUT_FILENO, &out->pid, warn, sizeof(warn), err);
+	if (warn[0]) {
+		/* into the console log, as the monitor writes its own lines */
+		char ts[64];
+		rt_now_rfc3339(ts, sizeof(ts));
+		dprintf(STDOUT_FILENO, "[vserver %.19s] %s\n", ts, warn);
+	}
+	return r;
 }

@@ -27,10 +27,14 @@ void srv_vm_sock(const struct srv_ctx *c, const char *name, const char *kind, ch
 int srv_vm_cgroup(const char *name, struct vs_cgroup *cg, struct vs_err *err);
 int srv_vm_resources(const struct conf_server *s, struct conf_resources *res, struct vs_err *err);
 
-/* runs in: the monitor. The guest's console goes to console_fd (the
+/* runs in: the start helper. The guest's console goes to console_fd (the
  * monitor's pipe into the server's log), or to console.log when -1. */
 int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, int console_fd, pid_t *pid,
 		 char *warn, size_t warn_len, struct vs_err *err);
+/* runs in: the start helper (`vserver __start`): srv_workload_start of a VM */
+int srv_vm_workload_start(struct srv_ctx *c, const struct conf_server *s, bool adopt,
+			  struct srv_started *out, struct vs_err *err);
+/* runs in: the stop helper; also stop and destroy of an unmonitored VM */
 void srv_vm_teardown(struct srv_ctx *c, const struct conf_server *s);
 int srv_vm_exit_code(struct srv_ctx *c, const char *name, int vmm_code);
 

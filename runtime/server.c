@@ -1,5 +1,5 @@
 /* vserver's named servers: create, destroy, info, set, snapshots. Start and
- * stop, and the monitor that runs a server, are in monitor.c. */
+ * stop are in server-run.c, the monitor program in monitor.c. */
 #include "internal.h"
 #include "server-internal.h"
 #include "server-vm.h"
@@ -13,57 +13,6 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
-
-int srv_ctx_init(struct srv_ctx *c, struct vs_err *err)
-{
-	memset(c, 0, sizeof(*c));
-	const char *base = getenv("VSERVER_ROOT");
-	if (base && *base) {
-		snprintf(c->lib, sizeof(c->lib), "%s/lib", base);
-		snprintf(c->run, sizeof(c->run), "%s/run", base);
-	} else {
-		snprintf(c->lib, sizeof(c->lib), "/var/lib/vserver");
-		snprintf(c->run, sizeof(c->run), "/run/vserver");
-	}
-	snprintf(c->rt_root, sizeof(c->rt_root), "%s/rt", c->run);
-	c->rt.root = c->rt_root;
-	char servers[1100];
-	snprintf(servers, sizeof(servers), "%s/servers", c->lib);
-	int r = vs_mkdir_p(servers, 0700);
-	if (r >= 0)
-		r = vs_mkdir_p(c->rt_root, 0700);
-	if (r < 0)
-		return vs_fail(err, -r, "vserver: make %s", servers);
-	return 0;
-}
-
-void srv_path(const struct srv_ctx *c, const char *name, const char *file, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/servers/%s%s%s", c->lib, name, file ? "/" : "", file ? file : "");
-}
-
-void srv_store_dir(const struct srv_ctx *c, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/images", c->lib);
-}
-
-void srv_net_dir(const struct srv_ctx *c, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s/net", c->lib);
-}
-
-int srv_check_name(const char *name, struct vs_err *err)
-{
-	size_t n = name ? strlen(name) : 0;
-	if (n == 0 || n > 63)
-		return vs_failx(err, EINVAL, "server name \"%s\": must be 1 to 63 characters", name ? name : "");
-	for (size_t i = 0; i < n; i++)
-		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
-		      (name[i] >= '0' && name[i] <= '9') || (i && strchr("-_.", name[i]))))
-			return vs_failx(err, EINVAL, "server name \"%s\": only letters, digits and -_. "
-					"(not first) are allowed", name);
-	return 0;
-}
 
 int srv_lock(const struct srv_ctx *c, const char *name, struct vs_err *err)
 {
@@ -82,23 +31,6 @@ int srv_lock(const struct srv_ctx *c, const char *name, struct vs_err *err)
 			return vs_fail(err, e, "vserver: lock %s", path);
 		}
 	return fd;
-}
-
-int srv_load(const struct srv_ctx *c, const char *name, struct conf_server **s, struct vs_err *err)
-{
-	int r = srv_check_name(name, err);
-	if (r < 0)
-		return r;
-	char path[PATH_MAX];
-	srv_path(c, name, "server.json", path, sizeof(path));
-	_cleanup_free_ char *data = NULL;
-	size_t len;
-	r = vs_read_file(path, &data, &len);
-	if (r == -ENOENT)
-		return vs_failx(err, ENOENT, "server \"%s\" does not exist", name);
-	if (r < 0)
-		return vs_fail(err, -r, "vserver: read %s", path);
-	return conf_server_parse(data, len, path, s, err);
 }
 
 int srv_save(const struct srv_ctx *c, const struct conf_server *s, struct vs_err *err)

@@ -6,7 +6,7 @@ set -eu
 BUILD_PKGS=(
 	build-essential pkg-config libyajl-dev libseccomp-dev libcap-dev
 	libnl-3-dev libnl-route-3-dev libnftables-dev libarchive-dev
-	busybox-static iproute2 nftables e2fsprogs jq
+	busybox-static iproute2 nftables e2fsprogs jq musl-tools
 )
 PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev
@@ -14,7 +14,7 @@ PKGS=(
 	libnl-3-dev libnl-route-3-dev libnftables-dev libarchive-dev
 	bats jq busybox-static iproute2 nftables iperf3 util-linux procps psmisc
 	cpio qemu-system-x86 linux-image-cloud-amd64 e2fsprogs extlinux syslinux-common
-	crun runc hyperfine umoci zstd xz-utils podman debootstrap wget
+	crun runc hyperfine umoci zstd xz-utils podman debootstrap wget musl-tools python3
 )
 if [ "${1:-}" = --build ]; then PKGS=("${BUILD_PKGS[@]}"); fi
 missing=()

@@ -162,6 +162,44 @@ nothing_of() {
 	nothing_of "$W"
 }
 
+@test "vserver monitor: its own small program, the parent of init, again after a restart" {
+	mk_idle "$W" --restart always
+	vs start "$W"
+	mon=$(vs info --format json "$W" | jq .monitor)
+	pid=$(vs info --format json "$W" | jq .pid)
+	[ "$(readlink "/proc/$mon/exe")" = "$(cd "$(dirname "$VSERVER")" && pwd)/vserver-monitor" ]
+	# init was made by the start helper, which exited: init is reparented
+	# to the monitor (a child subreaper), nothing else is its child
+	[ "$(awk '$1 == "PPid:" { print $2 }' "/proc/$pid/status")" = "$mon" ]
+	[ "$(pgrep -P "$mon")" = "$pid" ]
+	# the server's init dies: the monitor starts it again through a new helper
+	kill -9 "$pid"
+	wait_for sh -c "[ \$(nsenter --net=/run/netns/$VNS $VSERVER info --format json $W | jq .restarts) -ge 1 ]"
+	wait_for vs_status_is "$W" running
+	pid2=$(vs info --format json "$W" | jq .pid)
+	[ "$pid2" != "$pid" ]
+	[ "$(vs info --format json "$W" | jq .monitor)" = "$mon" ]
+	[ "$(awk '$1 == "PPid:" { print $2 }' "/proc/$pid2/status")" = "$mon" ]
+	grep -q "exited with status 137" "$VSTMP/lib/servers/$W/console.log"
+	# what each further server costs: the monitor's own pages (anonymous and
+	# shmem; its file pages are the static binary, shared by every monitor),
+	# about 130 kB here; the fork of the whole vserver binary it replaces had
+	# 1.3 MiB. Only for the static build (a sanitizer build is dynamic).
+	if ldd "$(dirname "$VSERVER")/vserver-monitor" 2>&1 | grep -q 'statically linked'; then
+		own=$(awk '$1 == "RssAnon:" || $1 == "RssShmem:" { s += $2 } END { print s }' "/proc/$mon/status")
+		echo "monitor: own $own kB, $(grep VmRSS "/proc/$mon/status")"
+		[ "$own" -lt 512 ]
+	fi
+	# the issue's goal, whole: under 1 MiB resident, met with musl (about
+	# 200 kB); a glibc static monitor is about 1 MiB (docs/monitor.md)
+	if nm "$(dirname "$VSERVER")/vserver-monitor" 2>/dev/null | grep -q ' __init_libc$'; then
+		[ "$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$mon/status")" -lt 1024 ]
+	fi
+	vs stop --timeout 1 "$W"
+	[ "$(vs_status "$W")" = stopped ]
+	[ -z "$(vs_monitors)" ]
+}
+
 @test "vserver faults: kill -9 of a monitor: unmonitored, start adopts, stop stops" {
 	mk_idle "$W" --memory 32M
 	vs start "$W"

@@ -180,6 +180,52 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	[ "$status" -ne 0 ]
 }
 
+@test "vserver console: typed lines reach the server's shell, output is live, ctrl-] detaches" {
+	PTYDRIVE=$BATS_TEST_DIRNAME/tools/ptydrive.py
+	command -v python3 >/dev/null || skip "python3 is missing: the console is driven through a pty by tests/tools/ptydrive.py"
+	# a shell reading its commands from its standard input: the console's pipe
+	vs create "$W" -- sh
+	vs start "$W"
+	run timeout 60 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:echo typed-$((6*7))\n' 'expect:typed-42' 'send:\x1d' 'exit:0' -- "$VSERVER" console "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"detached from $W"* ]]
+	# the server runs on and logged what it printed
+	[ "$(vs_status "$W")" = running ]
+	grep -qx typed-42 "$VSTMP/lib/servers/$W/console.log"
+	# docker's --detach-keys: a broken sequence (ctrl-p, newline) is plain
+	# input passed on (the shell says ^P is not a command); the full one detaches
+	run timeout 60 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:\x10\n' 'expect:not found' 'send:echo again-$((2+3))\n' 'expect:again-5' 'send:\x10\x11' 'exit:0' \
+		-- "$VSERVER" console --detach-keys ctrl-p,ctrl-q "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"detached from $W"* ]]
+	[ "$(vs_status "$W")" = running ]
+	# the history: a new console first prints the log so far
+	run timeout 60 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:typed-42' \
+		'expect:again-5' 'send:\x1d' 'exit:0' -- "$VSERVER" console "$W"
+	[ "$status" -eq 0 ]
+	# the shell exits: the server stops, the console ends by itself
+	run timeout 60 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:exit 3\n' 'expect:exited with status 3' 'exit:0' -- "$VSERVER" console "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_for vs_status_is "$W" stopped
+	# refusals: one line each
+	run vs console "$W"
+	[ "$status" -ne 0 ]
+	[ "$output" = "vserver: server \"$W\" is not running under a monitor" ]
+	run vs console --detach-keys ctrl-1 "$W"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == *"--detach-keys: expected keys like"* ]]
+	run vs console "${W}x"
+	[ "$status" -ne 0 ]
+	[ "$output" = "vserver: server \"${W}x\" does not exist" ]
+}
+
 @test "vserver set: limits change live in the cgroups and persist" {
 	mk_idle "$W" --memory 64M --cpus 0.5 --pids 64
 	vs start "$W"
@@ -428,6 +474,57 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	vs set "${W}m" --autostart
 	vs boot
 	[ "$(vs_status "${W}m")" = running ]
+}
+
+@test "vserver shutdown: every running server stops, unmonitored ones too" {
+	mk_idle "${W}a"
+	mk_idle "${W}b" --restart always
+	mk_idle "${W}c"
+	vs start "${W}a"
+	vs start "${W}b"
+	vs start "${W}c"
+	kill -9 "$(vs info --format json "${W}c" | jq .monitor)"
+	wait_for vs_status_is "${W}c" unmonitored
+	run vs shutdown --timeout 2
+	[ "$status" -eq 0 ]
+	[ "$output" = "stopped 3 servers" ]
+	for n in a b c; do [ "$(vs_status "$W$n")" = stopped ]; done
+	[ -z "$(vs_monitors)" ]
+	run vs shutdown
+	[ "$output" = "stopped 0 servers" ]
+	run vs shutdown "${W}a"
+	[ "$status" -eq 2 ]
+	[ "$output" = "vserver: shutdown takes no server name (it stops them all)" ]
+}
+
+@test "vserver install: the monitor goes to libexec, vserver-boot.service to lib/systemd/system" {
+	local prefix=$VSTMP/prefix build
+	build=$(cd "$(dirname "$VSERVER")" && pwd)
+	make -s -C "$BATS_TEST_DIRNAME/.." install PREFIX="$prefix" BUILD="$build" >/dev/null
+	[ -x "$prefix/libexec/vserver/vserver-monitor" ]
+	unit=$prefix/lib/systemd/system/vserver-boot.service
+	grep -qx "ExecStart=$prefix/sbin/vserver boot" "$unit"
+	grep -qx "ExecStop=$prefix/sbin/vserver shutdown --timeout 30" "$unit"
+	# the installed vserver finds its monitor in ../libexec/vserver
+	mk_idle "$W" --autostart
+	run in_vns "$VNS" "$prefix/sbin/vserver" boot
+	[ "$status" -eq 0 ]
+	[ "$output" = "started 1 autostart server" ]
+	mon=$(vs info --format json "$W" | jq .monitor)
+	[ "$(readlink "/proc/$mon/exe")" = "$prefix/libexec/vserver/vserver-monitor" ]
+	run in_vns "$VNS" "$prefix/sbin/vserver" shutdown
+	[ "$output" = "stopped 1 server" ]
+	if ! command -v systemd-analyze >/dev/null; then
+		skip "systemd-analyze is missing: vserver-boot.service installed but not verified"
+	fi
+	# --man=no: the man page is not installed where man(1) looks
+	run systemd-analyze verify --man=no "$unit"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# and verify does catch a unit whose command is not there
+	rm "$prefix/sbin/vserver"
+	run systemd-analyze verify --man=no "$unit"
+	[ "$status" -ne 0 ]
 }
 
 @test "vserver alert: a memory rule fires its command and shows in info" {
