@@ -106,6 +106,19 @@ static void read_output(struct mon *m)
 		log_write(m, buf, (size_t)k);
 }
 
+/* what is in the pipe now, without waiting */
+static void drain_output(struct mon *m)
+{
+	struct pollfd p = { .fd = m->out_rd, .events = POLLIN };
+	while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
+		char buf[4096];
+		ssize_t k = read(m->out_rd, buf, sizeof(buf));
+		if (k <= 0)
+			break;
+		log_write(m, buf, (size_t)k);
+	}
+}
+
 /* The console socket, <run>/<name>.console: a stale one (a monitor killed
  * with -9) is replaced. Without it the server runs, unattachable. */
 static void console_listen(struct mon *m)
@@ -462,15 +475,7 @@ static int watch(struct mon *m, pid_t pid)
 			}
 		}
 	}
-	/* drain what is left */
-	struct pollfd p = { .fd = m->out_rd, .events = POLLIN };
-	while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
-		char buf[4096];
-		ssize_t k = read(m->out_rd, buf, sizeof(buf));
-		if (k <= 0)
-			break;
-		log_write(m, buf, (size_t)k);
-	}
+	drain_output(m);
 	if (pfd >= 0)
 		close(pfd);
 	m->init = 0;
@@ -495,11 +500,14 @@ static int run_once(struct mon *m, bool first, int ready_fd)
 	}
 	int r = workload_start(m, first, &pid, &adopted, &err);
 	if (r < 0) {
+		drain_output(m);
 		log_line(m, "start failed: %s", err.msg);
 		if (first)
 			dprintf(ready_fd, "%s\n", err.msg);
 		return r;
 	}
+	/* what the helper wrote (a VM's accelerator warning) comes first */
+	drain_output(m);
 	if (adopted)
 		log_line(m, "adopting the running server (pid %d)", (int)pid);
 	m->st.pid = pid;
