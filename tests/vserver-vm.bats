@@ -311,3 +311,31 @@ vm_leftovers() {
 	vs stop --timeout 20 "$W"
 	[ -z "$(vm_leftovers "$W")" ]
 }
+
+@test "vserver vm: QEMU is the monitor's child through the start helper; a VMM left by a killed monitor is adopted" {
+	vs create "$W" --vm -- sh -c 'echo guest-up; while :; do sleep 1; done' 2>/dev/null
+	vs start "$W" 2>/dev/null
+	wait_log "$W" guest-up 90
+	local mon pid
+	mon=$(vs info --format json "$W" | jq -r .monitor)
+	pid=$(vs info --format json "$W" | jq -r .pid)
+	# the helper exited; its child QEMU was reparented to the monitor
+	[ "$(awk '{print $4}' "/proc/$pid/stat")" = "$mon" ]
+	[ "$(cat "/proc/$pid/comm")" = qemu-system-x86 ]
+	[ "$(cat "/proc/$mon/comm")" = vserver-mon ]
+	kill -9 "$mon"
+	wait_status "$W" unmonitored 10
+	kill -0 "$pid"
+	run vs start "$W"
+	[ "$status" -eq 0 ]
+	wait_status "$W" running 10
+	[ "$(vs info --format json "$W" | jq -r .pid)" = "$pid" ]
+	vs logs "$W" | grep -q "adopting the running server (pid $pid)"
+	[ "$(vs exec "$W" -- echo adopted </dev/null)" = adopted ]
+	# stop: the power button reaches the adopted guest
+	vs stop --timeout 30 "$W"
+	vs_status_is "$W" stopped
+	vs logs "$W" | grep -q "vm: the guest powered off"
+	pid_dead "$pid"
+	[ -z "$(vm_leftovers "$W")" ]
+}
