@@ -5,7 +5,11 @@
  * config.json), then upper/... the server's overlay upper layer with its
  * overlayfs whiteouts (0:0 char devices) and opaque-dir xattrs, so that on
  * import the same image + this layer give the same view. Hard links inside
- * the upper layer are stored as separate files. */
+ * the upper layer stay hard links: libarchive's link resolver (by device
+ * and inode) writes the first name with the data and the others as tar
+ * hard-link entries, which import turns back into link(2)s. Links to a file
+ * outside upper/ (overlayfs' shared whiteout in work/) are not followed:
+ * such a file is written once per name inside upper/, then linked. */
 #include "image-internal.h"
 
 #include <archive.h>
@@ -63,6 +67,8 @@ static char *meta_json(const struct vs_image *img)
 /* walks upper and writes it as upper/... */
 static int write_upper(struct archive *out, const char *upper, struct vs_err *err)
 {
+	struct archive_entry_linkresolver *links = archive_entry_linkresolver_new();
+	archive_entry_linkresolver_set_strategy(links, archive_format(out));
 	struct archive *disk = archive_read_disk_new();
 	archive_read_disk_set_standard_lookup(disk);
 	archive_read_disk_set_symlink_physical(disk);
@@ -93,8 +99,12 @@ static int write_upper(struct archive *out, const char *upper, struct vs_err *er
 		char *name = vs_xasprintf("upper%s", p + (strlen(p) >= plen ? plen : strlen(p)));
 		archive_entry_set_pathname(e, name);
 		free(name);
+		/* a second name of an inode seen before becomes a hard-link entry
+		 * (size 0, no data); the tar strategy never holds entries back */
+		struct archive_entry *spare = NULL;
+		archive_entry_linkify(links, &e, &spare);
 		q = archive_write_header(out, e);
-		if (q == ARCHIVE_OK && archive_entry_filetype(e) == AE_IFREG) {
+		if (q == ARCHIVE_OK && archive_entry_filetype(e) == AE_IFREG && !archive_entry_hardlink(e)) {
 			la_ssize_t n;
 			while ((n = archive_read_data(disk, buf, IMG_BUFSZ)) > 0)
 				if (archive_write_data(out, buf, (size_t)n) != n) {
@@ -115,6 +125,7 @@ static int write_upper(struct archive *out, const char *upper, struct vs_err *er
 	free(buf);
 out:
 	archive_read_free(disk);
+	archive_entry_linkresolver_free(links);
 	return r;
 }
 

@@ -325,7 +325,7 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 @test "vserver export/import: destroy the original, import, the file is there" {
 	mk_idle "$W" --memory 40M
 	vs start "$W"
-	vs exec "$W" sh -c 'echo exported >/root/data'
+	vs exec "$W" sh -c 'echo exported >/root/data && mkdir /root/l && ln /root/data /root/l/again'
 	vs stop --timeout 1 "$W"
 	vs export "$W" "$VSTMP/w.tar"
 	[ -s "$VSTMP/w.tar" ]
@@ -335,6 +335,10 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	[ "$(vs info --format json "$W" | jq .memory)" = 41943040 ]
 	vs start "$W"
 	[ "$(vs exec "$W" cat /root/data)" = exported ]
+	# the hard link is one still: same inode, 2 links
+	run vs exec "$W" stat -c '%i %h' /root/data /root/l/again
+	echo "$output"
+	[ "${lines[0]}" = "${lines[1]}" ] && [ "${lines[0]#* }" = 2 ]
 	# under another name, next to the first
 	vs import "$VSTMP/w.tar" "${W}i"
 	vs start "${W}i"

@@ -608,7 +608,13 @@ static void test_bad_input(void)
 	int rr = mk("weight", &w, &cg, &err);
 	if (rr == 0) {
 		check(1, "blockIO.weight honoured on this host");
-		skip(1, "(nothing to check)");
+		/* v2: BFQ's file takes blkio's value, iocost's the converted one */
+		char *bw = read_cg(&cg, CG1_BLKIO, mode == CG_MODE_V2 ? "io.bfq.weight" : "blkio.weight");
+		char *iw = mode == CG_MODE_V2 ? read_cg(&cg, CG1_BLKIO, "io.weight") : vs_xstrdup("");
+		check(!strcmp(bw, mode == CG_MODE_V2 ? "default 500" : "500") || !strcmp(iw, "default 4950"),
+		      "weight 500 written: bfq/blkio \"%s\", io.weight \"%s\"", bw, iw);
+		free(bw);
+		free(iw);
 		cg_destroy(&cg, &err);
 	} else {
 		bad("weight", &w, EOPNOTSUPP, "cgroup: blockIO.weight: not supported on this host (no ");

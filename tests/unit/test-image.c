@@ -553,6 +553,10 @@ static void test_export_clone(void)
 	char srv[PATH_MAX];
 	snprintf(srv, sizeof(srv), "%s", fmt("%s/srv1", T));
 	const char *cfg = "{\"ociVersion\":\"1.0.2\",\"hostname\":\"x\"}";
+	/* hard links in the server's layer: a, b and sub/c one inode, d a copy */
+	int made = sh("cd %s/upper && mkdir -p hl/sub && echo linked >hl/a && ln hl/a hl/b &&"
+		      " ln hl/a hl/sub/c && cp hl/a hl/d", srv);
+	is_int(made, 0, "hard links made in server 1's upper layer");
 	int r = vs_image_get(S, "t1:latest", &img, &err);
 	if (r == 0)
 		r = vs_disk_export(srv, img, cfg, strlen(cfg), fmt("%s/exp.tar", T), &err);
@@ -569,6 +573,17 @@ static void test_export_clone(void)
 				   &err);
 	ok(r == 0 && !strcmp(name, "t1:latest") && clen == strlen(cfg) && !strcmp(conf, cfg),
 	   "import: image name and config bytes back%s%s", r ? ": " : "", r ? err.msg : "");
+	struct stat ha, hb, hc, hd;
+	const char *iu = fmt("%s/srv-imp/upper/hl", T);
+	bool st_ok = stat(fmt("%s/a", iu), &ha) == 0 && stat(fmt("%s/b", iu), &hb) == 0 &&
+		     stat(fmt("%s/sub/c", iu), &hc) == 0 && stat(fmt("%s/d", iu), &hd) == 0;
+	ok(st_ok && ha.st_ino == hb.st_ino && ha.st_ino == hc.st_ino && ha.st_nlink == 3 &&
+	   hd.st_ino != ha.st_ino && hd.st_nlink == 1,
+	   "hard links survive export/import: a, b, sub/c one inode with 3 links (%lu), d apart (%lu links)",
+	   st_ok ? (unsigned long)ha.st_nlink : 0, st_ok ? (unsigned long)hd.st_nlink : 0);
+	char *lc = slurp(fmt("%s/sub/c", iu));
+	ok(lc && !strcmp(lc, "linked\n"), "the linked file's data is there once, under every name");
+	free(lc);
 	struct vs_image *img2 = NULL;
 	char mnt[PATH_MAX];
 	snprintf(mnt, sizeof(mnt), "%s", fmt("%s/mnti", T));

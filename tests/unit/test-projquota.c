@@ -148,7 +148,7 @@ static const char *make_fs(const char *fs, const char *img, const char *mnt)
 	mkdir(mnt, 0755);
 	if (sh("mount -o loop,prjquota %s %s 2>%s/mount.log", img, mnt, T) != 0 ||
 	    sh("grep -q ' %s .*prjquota' /proc/mounts", mnt) != 0) {
-		snprintf(why, sizeof(why), "mount -o loop,prjquota of a %s image failed: the kernel "
+		snprintf(why, sizeof(why), "mount -o loop,prjquota of the %s image failed: the kernel "
 			 "has no quota support (CONFIG_QUOTA%s) or no %s", fs,
 			 !strcmp(fs, "xfs") ? "/CONFIG_XFS_QUOTA" : "", fs);
 		return why;
@@ -167,7 +167,7 @@ static void test_fs(const char *fs)
 		char msg[600];
 		snprintf(msg, sizeof(msg), "%s project quota not exercised: %s", fs, why);
 		fprintf(stderr, "# test-projquota: SKIPPED: %s\n", msg);
-		skip(N_TESTS, msg);
+		skip(1, msg);   /* one line per filesystem: the reason is the same for all */
 		unlink(img);
 		return;
 	}
