@@ -187,11 +187,13 @@ hairpin_round() {
 	hairpin_round
 }
 
-# iperf3 for ~2 s through the cap; prints kbit/s
+# iperf3 for ~2 s through the cap; prints kbit/s: the bytes the receiver got
+# over the seconds iperf3 says it received them in
 measure() { # measure SERVER_NS [-R]
-	in_ns $O iperf3 -s -1 -B 198.51.100.2 >/dev/null 2>&1 &
-	sleep 0.5
-	in_ns $1 iperf3 -c 198.51.100.2 -t 2 -J $2 | jq '.end.sum_received.bits_per_second / 1e3 | floor'
+	in_ns $O timeout 30 iperf3 -s -1 -B 198.51.100.2 >/dev/null 2>&1 &
+	for i in $(seq 50); do in_ns $O ss -Hltn 'sport = :5201' | grep -q . && break; sleep 0.1; done
+	in_ns $1 timeout 20 iperf3 -c 198.51.100.2 -t 2 -J $2 |
+		jq '.end.sum_received | .bytes * 8 / .seconds / 1e3 | floor'
 	wait
 }
 
