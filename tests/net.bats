@@ -152,6 +152,29 @@ start_two() {
 	[[ $output != *vs:web1* && $output != *"tcp . 80"* ]]
 }
 
+@test "net: UDP published ports, IPv4 and IPv6" {
+	drv net-create default
+	drv start web1 -n default -N /run/netns/$S1 -P 'udp:*:5353:53' -P tcp:0.0.0.0:5354:53
+	ip6=$(drv alloc web1 -n default | sed -n 's/.*ip6=\([^/]*\).*/\1/p')
+	# DST CLIENT LANDED-ON: the client's own address comes back; the datagram
+	# lands on the server's address of the client's family
+	for case in "198.51.100.1 198.51.100.2 172.30.0.2" "2001:db8:1::1 2001:db8:1::2 $ip6"; do
+		set -- $case
+		: >"$STATE/useen"
+		in_ns $S1 timeout 10 "$DRIVER" udp-serve 53 >"$STATE/useen" &
+		for i in $(seq 50); do grep -q listening "$STATE/useen" && break; sleep 0.1; done
+		run in_ns $O "$DRIVER" udp-send $1 5353
+		wait
+		[ "$status" -eq 0 ] && [ "$output" = "peer=$2" ]
+		grep -qx "peer=$2 local=$3" "$STATE/useen"
+	done
+	# the tcp port of that number is not udp
+	in_ns $S1 timeout 4 "$DRIVER" udp-serve 53 >/dev/null &
+	! in_ns $O "$DRIVER" udp-send 198.51.100.1 5354 2>/dev/null
+	kill %1 2>/dev/null || true
+	wait || true
+}
+
 # hairpin_round: the connections of the hairpin test, into $S1's port 80
 hairpin_round() {
 	serve $S1 80 7
