@@ -4,7 +4,8 @@
 #   make SANITIZE=1 check   the same with ASan/UBSan
 #   make check-vm        the cgroup v2 tests inside a throwaway VM
 #   make fuzz            build the config parser's libFuzzer target
-#   make bench           vsrun vs crun vs runc, side by side
+#   make bench           vsrun vs crun vs runc, side by side; the network paths
+#   make bench-net       only the network paths (servers vs a plain veth)
 #   make install PREFIX=/usr/local
 #   make demo            the README's main job
 
@@ -182,6 +183,9 @@ $(BUILD)/fuzz-conf: tests/fuzz/fuzz-conf.c $(call objs,common) $(call objs,conf)
 bench: all
 	BUILD=$(BUILD) bench/run.sh
 
+bench-net: all
+	BUILD=$(BUILD) bench/net.sh
+
 demo:
 	tests/install-deps.sh --build
 	$(MAKE) all
@@ -203,7 +207,7 @@ install: all
 clean:
 	rm -rf build build-san
 
-.PHONY: all unit check check-unit check-vm fuzz bench demo install clean
+.PHONY: all unit check check-unit check-vm fuzz bench bench-net demo install clean
 
 # the netns test driver used by tests/net.bats
 $(BUILD)/tests/netns-driver: tests/netns-driver.c $(call objs,common) $(call objs,netns)

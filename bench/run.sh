@@ -4,7 +4,8 @@
 #   run ms                  `RUNTIME run` of /bin/true, median of BENCH_N
 #   create+start+delete ms  `create`, `start` (/bin/true), `delete --force`, median of BENCH_N
 #   peak RSS MiB            ru_maxrss of the runtime's process (bench/maxrss.c), median of BENCH_RSS_N
-# and the floor: /bin/true alone and `unshare --pid --fork --mount --uts --ipc --net true`.
+# and the floor: /bin/true alone and `unshare --pid --fork --mount --uts --ipc --net true`;
+# then the vserver monitor's memory and the network paths (bench/net.sh).
 # Timings are information, never asserted.
 #   bench/run.sh
 # Environment: BUILD=build, VSRUN=$BUILD/vsrun, CRUN=crun, RUNC=runc,
@@ -219,4 +220,7 @@ if [ -x "$BUILD/vserver" ] && [ -x "$BUILD/vserver-monitor" ]; then
 fi
 # VM servers: boot time and the VMM's memory, our shim vs QEMU by hand vs a container
 [ -x "$BUILD/vserver" ] && BUILD=$BUILD bench/vm.sh
+
+# The network path of servers against a plain veth (in namespaces of its own)
+BUILD=$BUILD bench/net.sh
 exit 0

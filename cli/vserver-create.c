@@ -127,7 +127,7 @@ int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create)
 			unsigned hp, p;
 			bool udp;
 			if (conf_parse_publish(optarg, ip, &hp, &p, &udp) < 0) {
-				cli_errorf("--publish: expected [hostip:]hostport:port[/udp], got \"%s\"", optarg);
+				cli_errorf("--publish: expected [hostip:]hostport:port[/udp] (hostip ipv4 or [ipv6]), got \"%s\"", optarg);
 				goto fail;
 			}
 			vs_strv_push(&s->publish, optarg);

@@ -193,17 +193,29 @@ static char *port_rules_af(const struct ipam_port *p, int af, const char *srv,
 
 /* The set element and the rules of each family the port is published in:
  * family 0 (no host address) means IPv4, and IPv6 when the server has it. */
-static char *port_rules(const struct ipam_port *p, const char *ip4, const char *ip6,
-			const char *tag)
+static char *port_rules(const struct ipam_port *p, bool element, const char *ip4,
+			const char *ip6, const char *tag)
 {
 	/* "create element" fails on an existing element; "add" would not */
-	_cleanup_free_ char *r4 = NULL, *r6 = NULL;
+	_cleanup_free_ char *el = NULL, *r4 = NULL, *r6 = NULL;
+	if (element)
+		el = vs_xasprintf("create element " T " published { %s . %u }\n",
+				  proto_name(p->proto), p->host_port);
 	if (p->family != AF_INET6)
 		r4 = port_rules_af(p, AF_INET, ip4, tag);
 	if (p->family != AF_INET && ip6 && ip6[0])
 		r6 = port_rules_af(p, AF_INET6, ip6, tag);
-	return vs_xasprintf("create element " T " published { %s . %u }\n%s%s",
-			    proto_name(p->proto), p->host_port, r4 ? r4 : "", r6 ? r6 : "");
+	return vs_xasprintf("%s%s%s", el ? el : "", r4 ? r4 : "", r6 ? r6 : "");
+}
+
+/* Whether ports[i] is the first of the list with its (proto . port): one
+ * server may publish one port on several host addresses, with one element. */
+static bool first_of(const struct ipam_port *ports, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (ports[j].proto == ports[i].proto && ports[j].host_port == ports[i].host_port)
+			return false;
+	return true;
 }
 
 int nat_ports_add(const struct ipam_net *n, const char *server, const char *ip4,
@@ -231,7 +243,7 @@ int nat_ports_add(const struct ipam_net *n, const char *server, const char *ip4,
 	_cleanup_free_ char *batch = vs_xstrdup("");
 	size_t len = 0;
 	for (size_t i = 0; i < n_ports; i++) {
-		_cleanup_free_ char *one = port_rules(&ports[i], ip4, ip6, tag);
+		_cleanup_free_ char *one = port_rules(&ports[i], first_of(ports, i), ip4, ip6, tag);
 		batch = vs_xrealloc(batch, len + strlen(one) + 1);
 		memcpy(batch + len, one, strlen(one) + 1);
 		len += strlen(one);
@@ -251,6 +263,8 @@ int nat_server_del(const char *server, const struct ipam_port *ports, size_t n_p
 	_cleanup_free_ char *extra = vs_xstrdup("");
 	size_t len = 0;
 	for (size_t i = 0; i < n_ports; i++) {
+		if (!first_of(ports, i))
+			continue;
 		_cleanup_free_ char *one = vs_xasprintf("delete element " T " published { %s . %u }\n",
 							proto_name(ports[i].proto),
 							ports[i].host_port);

@@ -236,6 +236,19 @@ int netns_server_alloc(const struct netns_server *s, struct netns_info *info,
 	return 0;
 }
 
+/* Two ports of one server that would catch the same packets: one protocol
+ * and number, and host addresses that meet (a family in common, and one of
+ * them "every address" or both the same). 198.51.100.1:80 next to
+ * [2001:db8::1]:80, or 0.0.0.0:80 next to [::]:80, do not meet. */
+static bool ports_overlap(const struct ipam_port *a, const struct ipam_port *b)
+{
+	if (a->proto != b->proto || a->host_port != b->host_port)
+		return false;
+	if (a->family && b->family && a->family != b->family)
+		return false;
+	return !a->host_ip[0] || !b->host_ip[0] || !strcmp(a->host_ip, b->host_ip);
+}
+
 /* The request's ports, checked, as state records. */
 static int ports_of(const struct netns_server *s, struct ipam_port **out, struct vs_err *err)
 {
@@ -252,18 +265,18 @@ static int ports_of(const struct netns_server *s, struct ipam_port **out, struct
 		else if (ipam_port_host(&p[i], in->host_ip) < 0)
 			r = vs_failx(err, EINVAL, "netns: port %s/%u: host address \"%s\": "
 				     "not an IPv4 or IPv6 address", pr, in->host_port, in->host_ip);
+		snprintf(p[i].server, sizeof(p[i].server), "%s", s->name);
+		p[i].proto = in->proto;
+		p[i].host_port = in->host_port;
+		p[i].port = in->port ? in->port : in->host_port;
 		for (size_t j = 0; j < i && r >= 0; j++)
-			if (p[j].proto == in->proto && p[j].host_port == in->host_port)
+			if (ports_overlap(&p[j], &p[i]))
 				r = vs_failx(err, EINVAL, "netns: port %s/%u: given twice", pr,
 					     in->host_port);
 		if (r < 0) {
 			free(p);
 			return r;
 		}
-		snprintf(p[i].server, sizeof(p[i].server), "%s", s->name);
-		p[i].proto = in->proto;
-		p[i].host_port = in->host_port;
-		p[i].port = in->port ? in->port : in->host_port;
 	}
 	*out = p;
 	return 0;

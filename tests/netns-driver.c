@@ -12,6 +12,8 @@
  *     nft CMD                    (libnftables, output on stdout)
  *     serve PORT [N]             (accept N (1) TCP connections, v4 or v6, print each peer)
  *     connect IP PORT            (IPv4 or IPv6; print what the server says)
+ *     udp-serve PORT             (one UDP datagram: answer and print the peer)
+ *     udp-send IP PORT           (send one datagram, print the answer)
  * Errors: the module's one line on stderr, exit 1. */
 #include "../netns/netns.h"
 
@@ -254,6 +256,64 @@ static int cmd_connect(const char *ip, const char *port)
 	return 0;
 }
 
+/* UDP: one datagram in, "peer=ADDR" back to its sender (and on stdout with
+ * where it landed); the sender prints the answer. */
+static int cmd_udp_serve(int port)
+{
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	int zero = 0, one = 1, s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	setsockopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+	setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+	if (bind(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
+		perror("udp-serve");
+		return 1;
+	}
+	printf("listening\n");
+	fflush(stdout);
+	struct sockaddr_in6 peer;
+	char buf[64], cbuf[256], ip[INET6_ADDRSTRLEN], me[INET6_ADDRSTRLEN] = "?", msg[80];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = { .msg_name = &peer, .msg_namelen = sizeof(peer), .msg_iov = &iov,
+			     .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	if (recvmsg(s, &mh, 0) < 0)
+		return 1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO)
+			addr_text(&((struct in6_pktinfo *)CMSG_DATA(c))->ipi6_addr, me);
+		else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO)
+			inet_ntop(AF_INET, &((struct in_pktinfo *)CMSG_DATA(c))->ipi_addr, me,
+				  sizeof(me));
+	}
+	addr_text(&peer.sin6_addr, ip);
+	snprintf(msg, sizeof(msg), "peer=%s\n", ip);
+	sendto(s, msg, strlen(msg), 0, (struct sockaddr *)&peer, mh.msg_namelen);
+	printf("peer=%s local=%s\n", ip, me);
+	return 0;
+}
+
+static int cmd_udp_send(const char *ip, const char *port)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV }, *ai;
+	if (getaddrinfo(ip, port, &hints, &ai) != 0)
+		return 1;
+	int s = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct timeval tv = { .tv_sec = 3 };
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	int r = connect(s, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	char buf[128];
+	ssize_t n;
+	if (r < 0 || send(s, "x", 1, 0) != 1 || (n = recv(s, buf, sizeof(buf) - 1, 0)) <= 0) {
+		perror("udp-send");
+		return 1;
+	}
+	buf[n] = '\0';
+	fputs(buf, stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 2 && !strcmp(argv[1], "-s")) {
@@ -284,6 +344,10 @@ int main(int argc, char **argv)
 		return cmd_serve(atoi(argv[1]), argc == 3 ? atoi(argv[2]) : 1);
 	if (!strcmp(verb, "connect") && argc == 3)
 		return cmd_connect(argv[1], argv[2]);
+	if (!strcmp(verb, "udp-serve") && argc == 2)
+		return cmd_udp_serve(atoi(argv[1]));
+	if (!strcmp(verb, "udp-send") && argc == 3)
+		return cmd_udp_send(argv[1], argv[2]);
 	fprintf(stderr, "usage: see the head of tests/netns-driver.c\n");
 	return 2;
 }

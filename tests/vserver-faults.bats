@@ -131,6 +131,8 @@ nothing_of() {
 	nothing_of "$W"
 	refused create "$W" --ip 172.30.0.1
 	nothing_of "$W"
+	# no address held for the refused ones
+	[ "$(grep -c '^server ' "$VSTMP"/lib/net/default.net)" = 1 ]
 	run mk_idle "$W" --ip 172.30.0.9
 	[ "$status" -eq 0 ]
 	[ "$(vs info --format json "$W" | jq -r .ip)" = 172.30.0.9 ]
@@ -139,6 +141,24 @@ nothing_of() {
 	# the next automatic address skips neither nor reuses
 	run vs create "${W}b"
 	[[ $output == *"address 172.30.0.3)"* ]]
+}
+
+@test "vserver faults: an unknown network; a network whose bridge name is taken" {
+	refused create "$W" --net nosuch
+	[[ $output == *"network nosuch: unknown network"* ]]
+	nothing_of "$W"
+	[ ! -e "$VSTMP/lib/net/nosuch.net" ] && [ ! -e "$VSTMP/lib/net/nosuch.lock" ]
+	ip -n "$VNS" link add up0 type veth peer name up1
+	links=$(ip -n "$VNS" -o link show | wc -l)
+	run vs net create lan2 --bridge up0 --subnet 10.77.0.0/24
+	echo "$output"
+	[ "$status" -ne 0 ] && [ "${#lines[@]}" -eq 1 ]
+	[[ $output == vserver:*"netns: bridge up0: add: EEXIST (File exists)" ]]
+	! vs net ls | grep -qx lan2
+	[ ! -e "$VSTMP/lib/net/lan2.net" ] && [ ! -e "$VSTMP/lib/net/lan2.lock" ]
+	! ip netns exec "$VNS" nft list table inet vserver 2>/dev/null | grep -q vsnet:lan2
+	[ "$(ip -n "$VNS" -o link show | wc -l)" = "$links" ]
+	! ip -n "$VNS" -d link show up0 | grep -q bridge
 }
 
 @test "vserver faults: a command that does not exist: start fails cleanly" {
