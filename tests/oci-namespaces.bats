@@ -85,10 +85,13 @@ mounts_under() { grep -c " $1[/ ]" /proc/self/mountinfo || true; }
 
 # hold_userns MAP: a process in a new user namespace whose uid and gid maps
 # are MAP ("inside outside count"), written by us (root); sets $HOLDER
+# own_userns PID: PID is in a user namespace other than ours (a function, so
+# that wait_for re-reads it each time)
+own_userns() { [ "$(readlink "/proc/$1/ns/user")" != "$(readlink /proc/self/ns/user)" ]; }
 hold_userns() {
 	unshare -U sleep 1000 &
 	HOLDER=$!
-	wait_for test "$(readlink /proc/$HOLDER/ns/user)" != "$(readlink /proc/self/ns/user)"
+	wait_for own_userns "$HOLDER"
 	echo "$1" >"/proc/$HOLDER/uid_map"
 	echo "$1" >"/proc/$HOLDER/gid_map"
 }
