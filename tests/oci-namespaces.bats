@@ -140,6 +140,27 @@ hold_userns() {
 	[ "$output" = "$(readlink /proc/$HOLDER/ns/user)" ]
 }
 
+@test "namespaces: user and pid namespaces joined by path, the others new" {
+	# a pid namespace owned by a user namespace, both held by one sleep
+	unshare -U -p --fork --kill-child sleep 1000 &
+	HOLDER=$!
+	local h
+	wait_for pgrep -P "$HOLDER" sleep
+	h=$(pgrep -P "$HOLDER" sleep)
+	echo "0 0 65536" >"/proc/$h/uid_map"
+	echo "0 0 65536" >"/proc/$h/gid_map"
+	jq_config ".linux.namespaces = [{\"type\": \"user\", \"path\": \"/proc/$h/ns/user\"},
+		{\"type\": \"pid\", \"path\": \"/proc/$h/ns/pid\"}, {\"type\": \"mount\"},
+		{\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}]"
+	jq_config '.process.args = ["sh", "-c", "echo pid=$$; readlink /proc/self/ns/pid"]'
+	run vsrun run -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the sleep is pid 1 of that namespace: the container's process is not
+	[ "${lines[0]}" != pid=1 ]
+	[ "${lines[1]}" = "$(readlink /proc/$h/ns/pid)" ]
+}
+
 @test "namespaces: a user namespace path that is not a user namespace is refused" {
 	jq_config '.linux.namespaces += [{"type": "user", "path": "/proc/self/ns/net"}]'
 	run --separate-stderr vsrun run -b "$BUNDLE" "$ID"
