@@ -136,8 +136,8 @@ static int make_fifo(struct create_ctx *c, struct vs_err *err)
  * device, the standard character devices, the ptys, and each device of
  * linux.devices. At the end, so that the cgroup lists the config's own
  * rules first and in order (as runtime-tools checks); a default the config
- * names itself after its last "deny all" (deny c 1:3, or allow it read-only)
- * is left out, so the config's rule stands. Only when the config has device
+ * names itself after its last "deny all" (deny c 1:3, deny c *:*, or allow
+ * c 1:3 read-only) is left out, so the config's rule stands. Only when the config has device
  * rules at all: no rules leave the cgroup's default (allow all) alone. */
 static bool rule_names(const struct conf_dev_rule *r, const struct conf_dev_rule *d)
 {
@@ -176,9 +176,15 @@ static void add_default_device_rules(struct conf_linux *lx)
 			d = (struct conf_dev_rule){ true, dev->type == 'b' ? 'b' : 'c', dev->major,
 						    dev->minor, "rwm" };
 		}
+		/* the config names it: the same device, or a deny that covers it
+		 * (an allow of "c *:* m" does not take /dev/null's rwm away) */
 		bool named = false;
-		for (size_t i = from; i < cfg_n && !named; i++)
-			named = res->devices[i].type != 'a' && rule_names(&res->devices[i], &d);
+		for (size_t i = from; i < cfg_n && !named; i++) {
+			const struct conf_dev_rule *r = &res->devices[i];
+			named = r->type != 'a' && (r->allow ? r->type == d.type && r->major == d.major &&
+								      r->minor == d.minor
+							    : rule_names(r, &d));
+		}
 		if (!named)
 			res->devices[n++] = d;
 	}

@@ -118,6 +118,15 @@ run_detached_with() {
 	[ "$output" = null-ok ]
 }
 
+@test "cgroups: an allow of c *:* m leaves the default /dev/null rwm in place" {
+	is_cgroup_v2 && skip "v1 devices.list only (v2 rules are an eBPF program)"
+	run_detached_with '.linux.resources.devices = [{"allow":false,"access":"rwm"},
+		{"allow":true,"type":"c","access":"m"}]'
+	grep -qx 'c 1:3 rwm' "$(v1 devices)/devices.list"
+	run vsrun exec "$ID" sh -c 'echo x >/dev/null && echo null-ok'
+	[ "$output" = null-ok ]
+}
+
 @test "cgroups: blkio throttle is written to the right file" {
 	[ -e /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device ] || skip "no blkio throttle files"
 	run_detached_with '.linux.resources.blockIO = {"throttleWriteBpsDevice": [{"major":254,"minor":0,"rate":1048576}],
