@@ -140,7 +140,7 @@ static bool v1_cache_get(const char *root, const struct vs_cgroup *cg, struct cg
 		return false;
 	*dirs = v1_cache.dirs;
 	for (int i = 0; i < dirs->n; i++)
-		snprintf(dirs->d[i].path, sizeof(dirs->d[i].path), "%s%s", dirs->d[i].root, cg->path);
+		snprintf(dirs->d[i].path, sizeof(dirs->d[i].path), "%s%s", v1_cache.dirs.d[i].root, cg->path);
 	if (mounted)
 		*mounted = v1_cache.mounted;
 	return true;

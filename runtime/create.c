@@ -131,11 +131,20 @@ static int make_fifo(struct create_ctx *c, struct vs_err *err)
 }
 
 /* The devices every container needs whatever its device rules say, appended
- * after the config's "deny all" (a rule list that starts with "deny all" would
+ * after the config's rules (a rule list that starts with "deny all" would
  * otherwise take /dev/null and /dev/zero from the container): mknod of any
  * device, the standard character devices, the ptys, and each device of
- * linux.devices. Only when the config has device rules at all: no rules
- * leave the cgroup's default (allow all) alone. */
+ * linux.devices. At the end, so that the cgroup lists the config's own
+ * rules first and in order (as runtime-tools checks); a default the config
+ * names itself after its last "deny all" (deny c 1:3, deny c *:*, or allow
+ * c 1:3 read-only) is left out, so the config's rule stands. Only when the config has device
+ * rules at all: no rules leave the cgroup's default (allow all) alone. */
+static bool rule_names(const struct conf_dev_rule *r, const struct conf_dev_rule *d)
+{
+	return (r->type == 'a' || r->type == d->type) &&
+	       (r->major < 0 || r->major == d->major) && (r->minor < 0 || r->minor == d->minor);
+}
+
 static void add_default_device_rules(struct conf_linux *lx)
 {
 	static const struct conf_dev_rule defaults[] = {
@@ -149,29 +158,37 @@ static void add_default_device_rules(struct conf_linux *lx)
 	struct conf_resources *res = &lx->resources;
 	if (!lx->has_resources || !res->n_devices)
 		return;
-	/* right after the last "deny all" rule, not at the very end: a rule
-	 * the config names for one device (deny c 1:3) still wins over them */
-	size_t at = 0;
+	size_t from = 0;  /* the config's rules after its last "deny all" */
 	for (size_t i = 0; i < res->n_devices; i++)
 		if (!res->devices[i].allow && res->devices[i].type == 'a')
-			at = i + 1;
-	size_t tail = res->n_devices - at, added = 0;
-	size_t n = res->n_devices + VS_ARRAY_SIZE(defaults) + lx->n_devices;
-	res->devices = vs_xrealloc(res->devices, n * sizeof(*res->devices));
-	struct conf_dev_rule *ins = res->devices + at;
-	memmove(ins + (n - res->n_devices), ins, tail * sizeof(*ins));
-	for (size_t i = 0; i < VS_ARRAY_SIZE(defaults); i++)
-		ins[added++] = defaults[i];
-	for (size_t i = 0; i < lx->n_devices; i++) {
-		const struct conf_device *d = &lx->devices[i];
-		if (d->type != 'c' && d->type != 'b' && d->type != 'u')
-			continue;
-		ins[added++] = (struct conf_dev_rule){
-			true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm" };
+			from = i + 1;
+	size_t n = res->n_devices, cfg_n = res->n_devices;
+	res->devices = vs_xrealloc(res->devices, (n + VS_ARRAY_SIZE(defaults) + lx->n_devices) *
+						 sizeof(*res->devices));
+	for (size_t k = 0; k < VS_ARRAY_SIZE(defaults) + lx->n_devices; k++) {
+		struct conf_dev_rule d;
+		if (k < VS_ARRAY_SIZE(defaults)) {
+			d = defaults[k];
+		} else {
+			const struct conf_device *dev = &lx->devices[k - VS_ARRAY_SIZE(defaults)];
+			if (dev->type != 'c' && dev->type != 'b' && dev->type != 'u')
+				continue;
+			d = (struct conf_dev_rule){ true, dev->type == 'b' ? 'b' : 'c', dev->major,
+						    dev->minor, "rwm" };
+		}
+		/* the config names it: the same device, or a deny that covers it
+		 * (an allow of "c *:* m" does not take /dev/null's rwm away) */
+		bool named = false;
+		for (size_t i = from; i < cfg_n && !named; i++) {
+			const struct conf_dev_rule *r = &res->devices[i];
+			named = r->type != 'a' && (r->allow ? r->type == d.type && r->major == d.major &&
+								      r->minor == d.minor
+							    : rule_names(r, &d));
+		}
+		if (!named)
+			res->devices[n++] = d;
 	}
-	/* close the gap left by skipped linux.devices entries */
-	memmove(ins + added, ins + (n - res->n_devices), tail * sizeof(*ins));
-	res->n_devices += added;
+	res->n_devices = n;
 }
 
 static pid_t clone_init(struct create_ctx *c, int flags, int cg_fd, struct rt_init_args *a,

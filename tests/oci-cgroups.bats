@@ -111,6 +111,34 @@ run_detached_with() {
 	! grep -q '^c 1:3 ' "$(v1 devices)/devices.list"
 }
 
+@test "cgroups: the config's device rules are listed first and in order, the defaults after" {
+	is_cgroup_v2 && skip "v1 devices.list only (v2 rules are an eBPF program)"
+	run_detached_with '.linux.resources.devices = [{"allow":false,"access":"rwm"},
+		{"allow":true,"type":"c","major":10,"minor":229,"access":"rwm"},
+		{"allow":true,"type":"b","major":8,"minor":20,"access":"rw"},
+		{"allow":false,"type":"c","major":1,"minor":5,"access":"rwm"}]'
+	local list="$(v1 devices)/devices.list"
+	cat "$list"
+	[ "$(sed -n 1p "$list")" = "c 10:229 rwm" ]
+	[ "$(sed -n 2p "$list")" = "b 8:20 rw" ]
+	# the defaults follow (/dev/null), but not /dev/zero, which the config denies
+	grep -qx 'c 1:3 rwm' "$list"
+	! grep -q '^c 1:5 ' "$list"
+	run vsrun exec "$ID" sh -c 'head -c1 /dev/zero | wc -c'
+	[ "$output" != 1 ]
+	run vsrun exec "$ID" sh -c 'echo x >/dev/null && echo null-ok'
+	[ "$output" = null-ok ]
+}
+
+@test "cgroups: an allow of c *:* m leaves the default /dev/null rwm in place" {
+	is_cgroup_v2 && skip "v1 devices.list only (v2 rules are an eBPF program)"
+	run_detached_with '.linux.resources.devices = [{"allow":false,"access":"rwm"},
+		{"allow":true,"type":"c","access":"m"}]'
+	grep -qx 'c 1:3 rwm' "$(v1 devices)/devices.list"
+	run vsrun exec "$ID" sh -c 'echo x >/dev/null && echo null-ok'
+	[ "$output" = null-ok ]
+}
+
 @test "cgroups: blkio throttle is written to the right file" {
 	[ -e /sys/fs/cgroup/blkio/blkio.throttle.write_bps_device ] || skip "no blkio throttle files"
 	run_detached_with '.linux.resources.blockIO = {"throttleWriteBpsDevice": [{"major":254,"minor":0,"rate":1048576}],

@@ -85,10 +85,13 @@ mounts_under() { grep -c " $1[/ ]" /proc/self/mountinfo || true; }
 
 # hold_userns MAP: a process in a new user namespace whose uid and gid maps
 # are MAP ("inside outside count"), written by us (root); sets $HOLDER
+# own_userns PID: PID is in a user namespace other than ours (a function, so
+# that wait_for re-reads it each time)
+own_userns() { [ "$(readlink "/proc/$1/ns/user")" != "$(readlink /proc/self/ns/user)" ]; }
 hold_userns() {
 	unshare -U sleep 1000 &
 	HOLDER=$!
-	wait_for test "$(readlink /proc/$HOLDER/ns/user)" != "$(readlink /proc/self/ns/user)"
+	wait_for own_userns "$HOLDER"
 	echo "$1" >"/proc/$HOLDER/uid_map"
 	echo "$1" >"/proc/$HOLDER/gid_map"
 }
@@ -135,6 +138,27 @@ hold_userns() {
 	# exec joins it too
 	run vsrun exec "$ID" readlink /proc/self/ns/user
 	[ "$output" = "$(readlink /proc/$HOLDER/ns/user)" ]
+}
+
+@test "namespaces: user and pid namespaces joined by path, the others new" {
+	# a pid namespace owned by a user namespace, both held by one sleep
+	unshare -U -p --fork --kill-child sleep 1000 &
+	HOLDER=$!
+	local h
+	wait_for pgrep -P "$HOLDER" sleep
+	h=$(pgrep -P "$HOLDER" sleep)
+	echo "0 0 65536" >"/proc/$h/uid_map"
+	echo "0 0 65536" >"/proc/$h/gid_map"
+	jq_config ".linux.namespaces = [{\"type\": \"user\", \"path\": \"/proc/$h/ns/user\"},
+		{\"type\": \"pid\", \"path\": \"/proc/$h/ns/pid\"}, {\"type\": \"mount\"},
+		{\"type\": \"network\"}, {\"type\": \"ipc\"}, {\"type\": \"uts\"}]"
+	jq_config '.process.args = ["sh", "-c", "echo pid=$$; readlink /proc/self/ns/pid"]'
+	run vsrun run -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the sleep is pid 1 of that namespace: the container's process is not
+	[ "${lines[0]}" != pid=1 ]
+	[ "${lines[1]}" = "$(readlink /proc/$h/ns/pid)" ]
 }
 
 @test "namespaces: a user namespace path that is not a user namespace is refused" {
