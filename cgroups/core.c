@@ -139,8 +139,12 @@ static bool v1_cache_get(const char *root, const struct vs_cgroup *cg, struct cg
 	    clock_gettime(CLOCK_MONOTONIC, &now) < 0 || now.tv_sec - v1_cache.at.tv_sec > 1)
 		return false;
 	*dirs = v1_cache.dirs;
-	for (int i = 0; i < dirs->n; i++)
-		snprintf(dirs->d[i].path, sizeof(dirs->d[i].path), "%s%s", v1_cache.dirs.d[i].root, cg->path);
+	for (int i = 0; i < dirs->n; i++) {
+		/* through a local buffer: gcc cannot tell dirs from v1_cache */
+		char path[sizeof(dirs->d[i].path)];
+		snprintf(path, sizeof(path), "%s%s", v1_cache.dirs.d[i].root, cg->path);
+		memcpy(dirs->d[i].path, path, sizeof(path));
+	}
 	if (mounted)
 		*mounted = v1_cache.mounted;
 	return true;

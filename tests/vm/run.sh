@@ -124,7 +124,7 @@ build_initramfs() {
 	local t
 	for t in "$BUILD"/tests/test-*; do
 		case "${t##*/}" in
-		test-image|test-vm)
+		test-image|test-vm|test-vmagent)
 			# the image store and the VMM shim are not about the kernel's
 			# cgroups, and need host tools (mke2fs, qemu): host only
 			echo "# check-vm: ${t##*/} runs on the host only" >&2
