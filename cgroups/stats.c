@@ -201,20 +201,6 @@ int cg_oom_kills(const struct vs_cgroup *cg, uint64_t *count)
 
 /* ---- JSON ---- */
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
@@ -229,7 +215,7 @@ char *cg_stats_json(const char *id, const struct cg_stats *st)
 	if (!f)
 		abort();
 	fputs("{\"type\":\"stats\",\"id\":", f);
-	json_str(f, id);
+	vs_json_fputs(f, id);
 	fprintf(f, ",\"data\":{\"cpu\":{\"usage\":{\"total\":%" PRIu64 ",\"percpu\":[],"
 		"\"kernel\":%" PRIu64 ",\"user\":%" PRIu64 "},",
 		st->cpu_usage_ns, st->cpu_system_ns, st->cpu_user_ns);

@@ -27,7 +27,7 @@ static void log_line(const char *level, const char *msg)
 		FILE *m = open_memstream(&esc, &esc_len);
 		if (!m)
 			goto out;
-		cli_json_str(m, msg);
+		vs_json_fputs(m, msg);
 		fclose(m);
 		dprintf(fd, "{\"level\":\"%s\",\"msg\":%s,\"time\":\"%s\"}\n", level, esc, ts);
 		free(esc);
@@ -38,20 +38,6 @@ out:
 	close(fd);
 }
 
-void cli_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
 
 int cli_error(const struct vs_err *err)
 {

@@ -18,7 +18,6 @@ extern struct cli_global g_cli;
 
 /* Prints "vsrun: msg" on stderr (and into --log); returns exit code 1. */
 /* s as a JSON string, quotes included */
-void cli_json_str(FILE *f, const char *s);
 int cli_error(const struct vs_err *err);
 int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *msg);

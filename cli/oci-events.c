@@ -31,11 +31,11 @@ static int parse_interval(const char *s, long *ms)
 static void print_oom(const char *id, const struct rt_oom_event *ev)
 {
 	printf("{\"type\":\"oom\",\"id\":");
-	cli_json_str(stdout, id);
+	vs_json_fputs(stdout, id);
 	printf(",\"data\":{\"kills\":%" PRIu64, ev->kills);
 	if (*ev->cgroup) {
 		printf(",\"cgroup\":");
-		cli_json_str(stdout, ev->cgroup);
+		vs_json_fputs(stdout, ev->cgroup);
 		printf(",\"own\":%s", ev->own ? "true" : "false");
 		if (ev->limit != UINT64_MAX)
 			printf(",\"limit\":%" PRIu64, ev->limit);

@@ -57,9 +57,9 @@ static int image_import(int argc, char **argv)
 		return cli_error(&err);
 	if (json) {
 		printf("{\"name\":");
-		cli_json_str(stdout, stored);
+		vs_json_fputs(stdout, stored);
 		printf(",\"source\":");
-		cli_json_str(stdout, path);
+		vs_json_fputs(stdout, path);
 		printf("}\n");
 	} else {
 		printf("imported %s\n", path);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -101,5 +102,8 @@ ssize_t vs_read_all(int fd, void *buf, size_t len);
 int vs_parse_size(const char *s, uint64_t *out);
 /* Monotonic time in nanoseconds. */
 uint64_t vs_now_ns(void);
+
+/* s as a JSON string, quoted and escaped, to f; NULL prints "" */
+void vs_json_fputs(FILE *f, const char *s);
 
 #endif
