@@ -191,6 +191,35 @@ vm_leftovers() {
 	! grep -q "$W" "$VSTMP"/lib/net/*.net
 }
 
+@test "vserver vm: console: typed lines reach the guest's shell on its serial port, ctrl-] detaches" {
+	PTYDRIVE=$BATS_TEST_DIRNAME/tools/ptydrive.py
+	command -v python3 >/dev/null || skip "python3 is missing: the console is driven through a pty by tests/tools/ptydrive.py"
+	# a shell reading its commands from the serial console (the agent gives
+	# the command the console as stdin, QEMU feeds it the server's input pipe)
+	vs create "$W" --vm -- sh -c 'echo shell-ready; exec sh' 2>/dev/null
+	vs start "$W" 2>/dev/null
+	wait_log "$W" shell-ready 90
+	run timeout 90 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:echo typed-$((6*7))\n' 'expect:typed-42' \
+		'send:echo kernel-$(uname -r)\n' "expect:kernel-$KVER" 'send:\x1d' 'exit:0' \
+		-- "$VSERVER" console "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"detached from $W"* ]]
+	# the guest's shell, not the host's; the server runs on and logged it
+	[ "$KVER" != "$(uname -r)" ]
+	[ "$(vs_status "$W")" = running ]
+	vs logs "$W" | grep -q typed-42
+	# the shell exits: the guest powers off, the console ends by itself
+	run timeout 90 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:exit 3\n' 'expect:workload exited with status 3' 'exit:0' -- "$VSERVER" console "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_status "$W" stopped 30
+	[ "$(vs info --format json "$W" | jq .lastExit)" = 3 ]
+	[ -z "$(vm_leftovers "$W")" ]
+}
+
 @test "vserver vm: bad input is one clear line and leaves nothing" {
 	run vs create "$W" --vm --kernel /nonexistent/vmlinuz
 	[ "$status" -ne 0 ]

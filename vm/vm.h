@@ -43,6 +43,10 @@ struct vm_spec {
 	int console_fd;            /* instead: written to this fd (a pipe to the
 				    * server's monitor, which rotates its log);
 				    * 0/-1 = none */
+	bool console_stdin;        /* with console_fd: the serial console also
+				    * reads the caller's stdin (the server's
+				    * input pipe): QEMU's stdio chardev, its
+				    * stdin that fd and its stdout console_fd */
 	const char *vmm_log;       /* QEMU's own stderr; NULL = /dev/null */
 	const char *qmp_socket;    /* required: the control socket */
 	const char *tap_ifname;    /* optional: a tap device for the bridge */

@@ -67,6 +67,15 @@ static void test_cmdline(void)
 	is_str(opt_val(v, "-incoming", ""), "unix:/run/m.sock", "cmdline: -incoming for a resume");
 	vs_strv_free(v);
 	v = NULL;
+	s.console_stdin = true;
+	is_int(vm_build_cmdline(&s, &v, &err), 0, "cmdline: console both ways builds");
+	is_str(opt_val(v, "-chardev", "stdio"), "stdio,id=con0,signal=off",
+	       "cmdline: a console that reads input is the stdio chardev");
+	ok(!opt_val(v, "-chardev", "file,"), "cmdline: no file chardev then");
+	is_str(opt_val(v, "-serial", ""), "chardev:con0", "cmdline: the serial port on it");
+	s.console_stdin = false;
+	vs_strv_free(v);
+	v = NULL;
 	s.tap_ifname = "vs-x";
 	is_int(vm_build_cmdline(&s, &v, &err), -EINVAL, "cmdline: tap by name and fd refused");
 	is_str(err.msg, "vm: a tap is given by name or by fd, not both", "cmdline: its message");

@@ -251,7 +251,11 @@ static int switch_root(void)
 	return 0;
 }
 
-/* the server's command, its output on the console */
+/* the server's command on the console, as a container's init is on the
+ * server's pipes: its output goes to the console log, and what `vserver
+ * console` types reaches its stdin (the host feeds the serial port). The
+ * console becomes its controlling terminal (^C, job control); /dev/console
+ * itself never does, so it is made one explicitly. */
 static pid_t start_workload(struct agent_proc *p)
 {
 	pid_t pid = fork();
@@ -259,12 +263,15 @@ static pid_t start_workload(struct agent_proc *p)
 		return pid;
 	setsid();
 	int con = open("/dev/console", O_RDWR | O_NOCTTY);
-	int nul = open("/dev/null", O_RDONLY);
-	if (nul >= 0)
-		dup2(nul, 0);
 	if (con >= 0) {
+		ioctl(con, TIOCSCTTY, 0);
+		dup2(con, 0);
 		dup2(con, 1);
 		dup2(con, 2);
+	} else {
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
 	}
 	if (p->cwd && *p->cwd && chdir(p->cwd) < 0)
 		agent_log("chdir %s: %s", p->cwd, strerror(errno));
