@@ -220,6 +220,33 @@ vm_leftovers() {
 	[ -z "$(vm_leftovers "$W")" ]
 }
 
+@test "vserver vm: export carries the guest's disk and VM fields; the import boots it" {
+	vs create "$W" --vm --vcpus 2 --memory 200M -- sh -c \
+		'echo x >>/root/runs; echo runs-$(wc -l </root/runs); while :; do sleep 1; done' 2>/dev/null
+	vs start "$W" 2>/dev/null
+	wait_log "$W" "runs-1" 90
+	vs exec "$W" -- sh -c 'echo written-in-the-guest >/root/data; sync' </dev/null
+	vs stop --timeout 30 "$W"
+	vs export "$W" "$VSTMP/vm.tar"
+	# the disk (1G, sparse) travels as its data only
+	tar -tf "$VSTMP/vm.tar" | grep -qx vm-disk.img
+	[ "$(stat -c %s "$VSTMP/vm.tar")" -lt $((256 << 20)) ]
+	vs destroy "$W"
+	run vs import "$VSTMP/vm.tar"
+	[ "$status" -eq 0 ]
+	run vs info --format json "$W"
+	echo "$output" | jq -e '.kind == "vm" and .memory == 209715200'
+	jq -e --arg k "$KERNEL" '.vm == true and .vmVcpus == 2 and .vmKernel == $k' \
+		"$VSTMP/lib/servers/$W/server.json"
+	vs start "$W" 2>/dev/null
+	# the guest's own writes came along: the second boot of the same disk
+	wait_log "$W" "runs-2" 90
+	[ "$(vs exec "$W" -- cat /root/data </dev/null)" = written-in-the-guest ]
+	[ "$(vs exec "$W" -- grep -c ^processor /proc/cpuinfo </dev/null)" = 2 ]
+	vs destroy --force "$W"
+	[ -z "$(vm_leftovers "$W")" ]
+}
+
 @test "vserver vm: bad input is one clear line and leaves nothing" {
 	run vs create "$W" --vm --kernel /nonexistent/vmlinuz
 	[ "$status" -ne 0 ]
