@@ -321,13 +321,19 @@ static int make_initrd(struct srv_ctx *c, const struct conf_server *s, const cha
 	return vm_initramfs_build(&ir, err);
 }
 
-/* eth0's addresses and the host name, on the kernel command line */
+/* eth0's addresses (IPv4, IPv6) and the host name, on the kernel command line */
 static char *kernel_append(const struct conf_server *s, const struct netns_info *ni)
 {
 	char *a = vs_xasprintf("console=ttyS0 quiet panic=-1 reboot=t pci=off vs.host=%s",
 			       s->hostname ? s->hostname : s->name);
 	if (ni && ni->ip4[0]) {
 		char *b = vs_xasprintf("%s vs.ip=%s/%d vs.gw=%s", a, ni->ip4, ni->prefix4, ni->gw4);
+		free(a);
+		a = b;
+	}
+	if (ni && ni->ip6[0]) {
+		char *b = vs_xasprintf("%s vs.ip6=%s/%d%s%s", a, ni->ip6, ni->prefix6,
+				       ni->gw6[0] ? " vs.gw6=" : "", ni->gw6);
 		free(a);
 		a = b;
 	}

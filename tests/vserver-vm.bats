@@ -26,8 +26,10 @@ setup() {
 	vs_add_ns "$C"
 	ip -n "$VNS" link add cl0 type veth peer name eth0 netns "$C"
 	ip -n "$VNS" addr add 203.0.113.1/24 dev cl0
+	ip -n "$VNS" addr add 2001:db8:2::1/64 dev cl0 nodad
 	ip -n "$VNS" link set cl0 up
 	ip -n "$C" addr add 203.0.113.2/24 dev eth0
+	ip -n "$C" addr add 2001:db8:2::2/64 dev eth0 nodad
 	ip -n "$C" link set eth0 up
 }
 
@@ -125,6 +127,21 @@ vm_leftovers() {
 	# a published port reaches httpd in the guest
 	wait_for in_vns "$C" curl -sf -m 5 http://203.0.113.1:8080/ >/dev/null
 	[ "$(in_vns "$C" curl -sf -m 5 http://203.0.113.1:8080/)" = "served-by-$W" ]
+	# IPv6: the agent gave eth0 the server's ULA address (from the kernel
+	# command line) and a default route via the bridge's
+	br=$(ip -n "$VNS" -o link show type bridge | awk -F': ' '{print $2; exit}')
+	gw6=$(ip -n "$VNS" -6 -o addr show dev "$br" scope global | awk '{print $4; exit}')
+	gw6=${gw6%/*}
+	[ -n "$gw6" ]
+	ip6=$(vs exec "$W" -- ip -6 -o addr show dev eth0 scope global </dev/null | awk '{print $4; exit}')
+	ip6=${ip6%/*}
+	echo "# guest's IPv6 $ip6, gateway $gw6" >&3
+	[[ "$ip6" == fd* ]]
+	vs exec "$W" -- ip -6 route </dev/null | grep -q "default via $gw6 dev eth0"
+	vs exec "$W" -- ping -6 -c1 -W5 "$gw6" </dev/null >/dev/null
+	vs exec "${W}c" ping -6 -c1 -W5 "$ip6" >/dev/null
+	# and the published port over IPv6 from the client
+	[ "$(in_vns "$C" curl -sf -m 5 'http://[2001:db8:2::1]:8080/')" = "served-by-$W" ]
 
 	# stats: the VMM's cgroup and QMP
 	run vs stats --format json "$W"

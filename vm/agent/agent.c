@@ -1,7 +1,8 @@
 /* vserver-agent, part 1: the boot. Runs as /init of the initramfs the host
  * builds (vm/initramfs.c): mounts proc, sys and dev, loads the modules in
  * /modules/order, mounts the server's disk (/dev/vda), configures eth0 from
- * the kernel command line (vs.ip=ADDR/PREFIX vs.gw=ADDR vs.host=NAME),
+ * the kernel command line (vs.ip=ADDR/PREFIX vs.gw=ADDR vs.ip6=ADDR/PREFIX
+ * vs.gw6=ADDR vs.host=NAME),
  * switches root to the disk and starts the server's command (/vs/process),
  * or, with /vs/init present, forks itself to keep serving and execs the
  * image's /sbin/init as PID 1. Then serves exec requests (serve.c).
@@ -184,7 +185,61 @@ static int if_up(int s, const char *ifname)
 	return ioctl(s, SIOCSIFFLAGS, &ifr);
 }
 
-/* lo up; eth0 from vs.ip=ADDR/PREFIX and vs.gw=ADDR */
+/* the kernel's struct in6_ifreq (linux/ipv6.h clashes with netinet/in.h) */
+struct agent_in6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+static void write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, val, strlen(val)) < 0)
+		agent_log("write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* eth0 (up already) from vs.ip6=ADDR/PREFIX and vs.gw6=ADDR: the address
+ * without duplicate address detection (the host allocated it; DAD would
+ * keep it tentative, unusable, for a second or more), a default route */
+static void setup_net6(void)
+{
+	char ip[80], gw[64];
+	if (!agent_cmdline("vs.ip6", ip, sizeof(ip)))
+		return;
+	char *slash = strchr(ip, '/');
+	int prefix = slash ? atoi(slash + 1) : 64;
+	if (slash)
+		*slash = '\0';
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		agent_log("ipv6 socket: %s (no IPv6 in this kernel?)", strerror(errno));
+		return;
+	}
+	write_sysctl("/proc/sys/net/ipv6/conf/eth0/accept_dad", "0");
+	write_sysctl("/proc/sys/net/ipv6/conf/eth0/accept_ra", "0");
+	struct agent_in6_ifreq r6 = { .prefixlen = (uint32_t)prefix,
+				      .ifindex = (int)if_nametoindex("eth0") };
+	if (inet_pton(AF_INET6, ip, &r6.addr) != 1 || !r6.ifindex ||
+	    ioctl(s, SIOCSIFADDR, &r6) < 0) {
+		agent_log("configure eth0 %s/%d: %s", ip, prefix, strerror(errno));
+		goto out;
+	}
+	if (agent_cmdline("vs.gw6", gw, sizeof(gw)) && *gw) {
+		struct in6_rtmsg rt = { .rtmsg_flags = RTF_UP | RTF_GATEWAY, .rtmsg_metric = 1,
+					.rtmsg_ifindex = r6.ifindex };
+		if (inet_pton(AF_INET6, gw, &rt.rtmsg_gateway) != 1 ||
+		    (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST))
+			agent_log("default route via %s: %s", gw, strerror(errno));
+	}
+out:
+	close(s);
+}
+
+/* lo up; eth0 from vs.ip=ADDR/PREFIX and vs.gw=ADDR, then IPv6 */
 static void setup_net(void)
 {
 	char ip[64], gw[64];
@@ -221,6 +276,7 @@ static void setup_net(void)
 		if (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST)
 			agent_log("default route via %s: %s", gw, strerror(errno));
 	}
+	setup_net6();
 out:
 	close(s);
 }
