@@ -265,6 +265,12 @@ int srv_vm_resources(const struct conf_server *s, struct conf_resources *res, st
 	return conf_server_resources(&t, res, err);
 }
 
+void rt_vm_user(const struct conf_user *u, struct vm_agent_user *out)
+{
+	*out = (struct vm_agent_user){ .uid = u->uid, .gid = u->gid, .gids = u->additional_gids,
+				       .n_gids = u->n_additional_gids };
+}
+
 /* the server's process as the agent runs it, from its config.json */
 static int process_blob(struct srv_ctx *c, const char *name, void **blob, size_t *len,
 			struct vs_err *err)
@@ -280,7 +286,9 @@ static int process_blob(struct srv_ctx *c, const char *name, void **blob, size_t
 	r = conf_parse(json, n, path, &cfg, err);
 	if (r < 0)
 		return r;
-	*blob = vm_agent_encode_proc(cfg->process->args, cfg->process->env, cfg->process->cwd, len);
+	struct vm_agent_user u;
+	rt_vm_user(&cfg->process->user, &u);
+	*blob = vm_agent_encode_proc(cfg->process->args, cfg->process->env, cfg->process->cwd, &u, len);
 	conf_free(cfg);
 	return 0;
 }

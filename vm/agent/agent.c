@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -117,8 +118,38 @@ int agent_decode_proc(const unsigned char *p, size_t len, struct agent_proc *out
 			out->cwd = s;
 		s = z + 1;
 	}
+	/* the user, when the request carries one */
+	const unsigned char *u = (const unsigned char *)s, *e = (const unsigned char *)end;
+	if (e - u >= 12) {
+		out->uid = agent_get_u32(u);
+		out->gid = agent_get_u32(u + 4);
+		out->ngids = agent_get_u32(u + 8);
+		if (out->ngids > AGENT_MAX_GIDS || (size_t)(e - u - 12) < 4 * (size_t)out->ngids) {
+			free(v);
+			return -1;
+		}
+		for (uint32_t i = 0; i < out->ngids; i++)
+			out->gids[i] = agent_get_u32(u + 12 + 4 * i);
+	}
 	out->argv = v;
 	out->envp = v + argc + 1;
+	return 0;
+}
+
+int agent_become(const struct agent_proc *p)
+{
+	if (setgroups(p->ngids, p->gids) < 0) {
+		dprintf(2, "vserver-agent: setgroups: %s\n", strerror(errno));
+		return -1;
+	}
+	if (setgid(p->gid) < 0 || setuid(p->uid) < 0) {
+		dprintf(2, "vserver-agent: become %u:%u: %s\n", p->uid, p->gid, strerror(errno));
+		return -1;
+	}
+	if (p->cwd && *p->cwd && chdir(p->cwd) < 0) {
+		dprintf(2, "vserver-agent: chdir %s: %s\n", p->cwd, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -329,8 +360,8 @@ static pid_t start_workload(struct agent_proc *p)
 		if (nul >= 0)
 			dup2(nul, 0);
 	}
-	if (p->cwd && *p->cwd && chdir(p->cwd) < 0)
-		agent_log("chdir %s: %s", p->cwd, strerror(errno));
+	if (agent_become(p) < 0)
+		_exit(126);
 	execvpe(p->argv[0], p->argv, p->envp);
 	agent_log("exec %s: %s", p->argv[0], strerror(errno));
 	_exit(127);
