@@ -340,9 +340,10 @@ static int switch_root(void)
 
 /* the server's command on the console, as a container's init is on the
  * server's pipes: its output goes to the console log, and what `vserver
- * console` types reaches its stdin (the host feeds the serial port). The
- * console becomes its controlling terminal (^C, job control); /dev/console
- * itself never does, so it is made one explicitly. */
+ * console` types reaches its stdin (the host feeds the serial port). Not
+ * its controlling terminal: when a session leader with a serial ctty exits,
+ * the kernel hangs the tty up and drops the output still queued for the
+ * (slow, emulated) UART, so the command's last lines would be lost. */
 static pid_t start_workload(struct agent_proc *p)
 {
 	pid_t pid = fork();
@@ -351,7 +352,6 @@ static pid_t start_workload(struct agent_proc *p)
 	setsid();
 	int con = open("/dev/console", O_RDWR | O_NOCTTY);
 	if (con >= 0) {
-		ioctl(con, TIOCSCTTY, 0);
 		dup2(con, 0);
 		dup2(con, 1);
 		dup2(con, 2);
