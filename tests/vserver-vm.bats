@@ -247,6 +247,7 @@ vm_leftovers() {
 	vs export "$W" "$VSTMP/vm.tar"
 	# the disk (1G, sparse) travels as its data only
 	tar -tf "$VSTMP/vm.tar" | grep -qx vm-disk.img
+	echo "# export of a 1G VM disk: $(stat -c %s "$VSTMP/vm.tar") bytes" >&3
 	[ "$(stat -c %s "$VSTMP/vm.tar")" -lt $((256 << 20)) ]
 	vs destroy "$W"
 	run vs import "$VSTMP/vm.tar"
