@@ -150,12 +150,16 @@ int vs_disk_restore(const char *server_dir, const char *snap_dir, struct vs_err 
 /* New disk in dst_dir (quota as vs_disk_create) holding a copy of src's upper. */
 int vs_disk_clone(const char *src_dir, const char *dst_dir, uint64_t quota, struct vs_err *err);
 /* Writes a tar to out_path: vserver-export.json (image name, layer diff ids),
- * config (the bytes given), upper/... (the layer, whiteouts and xattrs kept). */
+ * config (the bytes given), upper/... (the layer, whiteouts and xattrs kept),
+ * and, with extra (a file name in server_dir, e.g. a VM's disk), that file
+ * under its name as a sparse entry (its holes stay holes). */
 int vs_disk_export(const char *server_dir, const struct vs_image *img, const void *config,
-		   size_t config_len, const char *out_path, struct vs_err *err);
+		   size_t config_len, const char *extra, const char *out_path, struct vs_err *err);
 /* Makes a disk in server_dir (quota as vs_disk_create) from an export;
- * returns the image name and the config bytes (malloc'd, NUL-terminated). */
-int vs_disk_import(const char *in_path, const char *server_dir, uint64_t quota,
+ * returns the image name and the config bytes (malloc'd, NUL-terminated).
+ * An entry named extra (if not NULL) is written to server_dir/extra, sparse;
+ * any other entry beside those of vs_disk_export is refused. */
+int vs_disk_import(const char *in_path, const char *server_dir, uint64_t quota, const char *extra,
 		   char **image_name, char **config, size_t *config_len, struct vs_err *err);
 
 #endif

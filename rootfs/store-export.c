@@ -9,11 +9,14 @@
  * and inode) writes the first name with the data and the others as tar
  * hard-link entries, which import turns back into link(2)s. Links to a file
  * outside upper/ (overlayfs' shared whiteout in work/) are not followed:
- * such a file is written once per name inside upper/, then linked. */
+ * such a file is written once per name inside upper/, then linked.
+ * An extra file beside upper/ (a VM server's disk image) is one sparse pax
+ * entry: libarchive finds its holes (SEEK_HOLE) and writes only the data. */
 #include "image-internal.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -129,8 +132,54 @@ out:
 	return r;
 }
 
+/* server_dir/name as the entry name, holes kept: the entry carries the
+ * sparse map, the pax writer drops the bytes of the holes from the stream */
+static int write_extra(struct archive *out, const char *server_dir, const char *name,
+		       struct vs_err *err)
+{
+	char path[PATH_MAX];
+	if (img_path(path, sizeof(path), "%s/%s", server_dir, name) < 0)
+		return vs_failx(err, ENAMETOOLONG, "disk: export %s: path too long", name);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return vs_fail(err, errno, "disk: export: open %s", path);
+	struct archive *disk = archive_read_disk_new();
+	struct archive_entry *e = archive_entry_new();
+	int r = 0;
+	if (archive_read_disk_entry_from_file(disk, e, fd, &st) != ARCHIVE_OK) {
+		r = vs_failx(err, ar_errno(disk), "disk: export: %s: %s", path,
+			     archive_error_string(disk));
+		goto out;
+	}
+	archive_entry_set_pathname(e, name);
+	if (archive_write_header(out, e) != ARCHIVE_OK) {
+		r = vs_failx(err, ar_errno(out), "disk: export: %s: %s", name, archive_error_string(out));
+		goto out;
+	}
+	void *buf = vs_xmalloc(IMG_BUFSZ);
+	lseek(fd, 0, SEEK_SET);
+	for (off_t done = 0; r == 0 && done < st.st_size;) {
+		ssize_t n = read(fd, buf, IMG_BUFSZ);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			r = vs_fail(err, n < 0 ? errno : EIO, "disk: export: read %s", path);
+		else if (archive_write_data(out, buf, (size_t)n) != n)
+			r = vs_failx(err, ar_errno(out), "disk: export: %s: %s", name,
+				     archive_error_string(out));
+		else
+			done += n;
+	}
+	free(buf);
+out:
+	archive_entry_free(e);
+	archive_read_free(disk);
+	return r;
+}
+
 int vs_disk_export(const char *server_dir, const struct vs_image *img, const void *config,
-		   size_t config_len, const char *out_path, struct vs_err *err)
+		   size_t config_len, const char *extra, const char *out_path, struct vs_err *err)
 {
 	char upper[PATH_MAX], tmp[PATH_MAX];
 	bool attached;
@@ -152,6 +201,8 @@ int vs_disk_export(const char *server_dir, const struct vs_image *img, const voi
 		goto out;
 	}
 	r = write_upper(a, upper, err);
+	if (r == 0 && extra)
+		r = write_extra(a, server_dir, extra, err);
 	if (r == 0 && archive_write_close(a) != ARCHIVE_OK)
 		r = vs_failx(err, ar_errno(a), "disk: export: write %s: %s", tmp, archive_error_string(a));
 	if (r == 0 && rename(tmp, out_path) < 0)
@@ -183,16 +234,20 @@ static int read_small(struct archive *a, struct archive_entry *e, char **out, si
 	return 0;
 }
 
+/* rel is upper/... (into the layer) or, with extra, the extra file's name
+ * (into the server's dir, a regular file only) */
 static int import_entry(struct archive *in, struct archive *disk, struct archive_entry *e,
-			const char *upper, const char *rel, struct vs_err *err)
+			const char *dir, const char *rel, bool extra, struct vs_err *err)
 {
 	char abs[PATH_MAX], hl[PATH_MAX], hrel[PATH_MAX];
-	if (img_path(abs, sizeof(abs), "%s/%s", upper, rel + 6) < 0)
+	if (img_path(abs, sizeof(abs), "%s/%s", dir, extra ? rel : rel + 6) < 0)
 		return vs_failx(err, ENAMETOOLONG, "disk: import %s: path too long", rel);
 	const char *link = archive_entry_hardlink(e);
+	if (extra && (link || archive_entry_filetype(e) != AE_IFREG))
+		return vs_failx(err, EINVAL, "disk: import: %s is not a regular file", rel);
 	if (link) {
 		if (img_clean_path(link, hrel, sizeof(hrel)) < 0 || strncmp(hrel, "upper/", 6) ||
-		    img_path(hl, sizeof(hl), "%s/%s", upper, hrel + 6) < 0)
+		    img_path(hl, sizeof(hl), "%s/%s", dir, hrel + 6) < 0)
 			return vs_failx(err, EINVAL, "disk: import %s: bad hardlink target", rel);
 		archive_entry_set_hardlink(e, hl);
 	}
@@ -214,14 +269,15 @@ static int import_entry(struct archive *in, struct archive *disk, struct archive
 	if (q >= ARCHIVE_WARN)
 		q = archive_write_finish_entry(disk);
 	if (q < ARCHIVE_WARN)
-		return vs_failx(err, ar_errno(disk), "disk: import: extract %s: %s (%s)", rel + 6,
+		return vs_failx(err, ar_errno(disk), "disk: import: extract %s: %s (%s)", extra ? rel : rel + 6,
 				vs_errno_name(ar_errno(disk)), archive_error_string(disk)
 				? archive_error_string(disk) : archive_error_string(in));
 	return 0;
 }
 
-static int import_all(struct archive *in, const char *upper, char **meta, char **config,
-		      size_t *config_len, struct vs_err *err)
+static int import_all(struct archive *in, const char *upper, const char *server_dir,
+		      const char *extra, char **meta, char **config, size_t *config_len,
+		      struct vs_err *err)
 {
 	struct archive *disk = archive_write_disk_new();
 	archive_write_disk_set_options(disk, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
@@ -253,7 +309,10 @@ static int import_all(struct archive *in, const char *upper, char **meta, char *
 				break;
 			}
 		} else if (!strncmp(rel, "upper/", 6)) {
-			if ((r = import_entry(in, disk, e, upper, rel, err)) < 0)
+			if ((r = import_entry(in, disk, e, upper, rel, false, err)) < 0)
+				break;
+		} else if (extra && !strcmp(rel, extra)) {
+			if ((r = import_entry(in, disk, e, server_dir, rel, true, err)) < 0)
 				break;
 		} else if (strcmp(rel, "upper")) {
 			r = vs_failx(err, EINVAL, "disk: import: unexpected entry %s", rel);
@@ -266,7 +325,7 @@ static int import_all(struct archive *in, const char *upper, char **meta, char *
 	return r;
 }
 
-int vs_disk_import(const char *in_path, const char *server_dir, uint64_t quota,
+int vs_disk_import(const char *in_path, const char *server_dir, uint64_t quota, const char *extra,
 		   char **image_name, char **config, size_t *config_len, struct vs_err *err)
 {
 	char upper[PATH_MAX];
@@ -290,7 +349,7 @@ int vs_disk_import(const char *in_path, const char *server_dir, uint64_t quota,
 	}
 	r = img_disk_open(server_dir, upper, sizeof(upper), &attached, err);
 	if (r == 0)
-		r = import_all(in, upper, &meta, &cfg, &cfg_len, err);
+		r = import_all(in, upper, server_dir, extra, &meta, &cfg, &cfg_len, err);
 	archive_read_free(in);
 	img_disk_close(server_dir, attached);
 	yajl_val v = NULL;

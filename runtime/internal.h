@@ -167,6 +167,10 @@ struct vs_err;
 /* the guest agent embedded in the binary (or $VSERVER_AGENT); *buf to free */
 int rt_vm_agent(const void **agent, size_t *len, char **buf, struct vs_err *err);
 char *rt_vm_default_kernel(void);   /* malloc'd, NULL if none */
+struct vm_agent_user;
+struct conf_user;
+/* the OCI process.user as the guest agent applies it (points into u) */
+void rt_vm_user(const struct conf_user *u, struct vm_agent_user *out);
 int rt_vm_check_kernel(const char *path, struct vs_err *err);
 /* true when the config asks for a VM */
 bool rt_vm_wanted(const struct conf_config *cfg);

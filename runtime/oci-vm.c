@@ -67,7 +67,9 @@ static int initrd(const struct conf_config *cfg, const char *kernel, const char 
 	if (r < 0)
 		return r;
 	const struct conf_process *p = cfg->process;
-	_cleanup_free_ void *proc = vm_agent_encode_proc(p->args, p->env, p->cwd, &plen);
+	struct vm_agent_user u;
+	rt_vm_user(&p->user, &u);
+	_cleanup_free_ void *proc = vm_agent_encode_proc(p->args, p->env, p->cwd, &u, &plen);
 	struct vm_initramfs ir = { .kernel = kernel, .agent = agent, .agent_len = alen,
 				   .process = proc, .process_len = plen, .out = out };
 	return vm_initramfs_build(&ir, err);
@@ -201,7 +203,10 @@ int rt_vm_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit
 	const struct conf_process *p = o->process;
 	if (o->detach)
 		return vs_failx(err, EOPNOTSUPP, "exec in VM \"%s\": -d is not supported", o->id);
-	int r = vm_agent_exec(ag, p->args, p->env, p->cwd ? p->cwd : "/", 0, 1, 2, exit_status, err);
+	struct vm_agent_user u;
+	rt_vm_user(&p->user, &u);
+	int r = vm_agent_exec(ag, p->args, p->env, p->cwd ? p->cwd : "/", &u, 0, 1, 2, exit_status,
+			      err);
 	return r < 0 ? vs_wrap(err, "exec in \"%s\"", o->id) : 0;
 }
 

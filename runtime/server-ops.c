@@ -399,7 +399,7 @@ int srv_export(struct srv_ctx *c, const char *name, const char *file, struct vs_
 	if (r >= 0)
 		r = vs_image_get(store, s->image, &img, err);
 	if (r >= 0)
-		r = vs_disk_export(dir, img, json, strlen(json), file, err);
+		r = vs_disk_export(dir, img, json, strlen(json), s->vm ? VS_VM_DISK : NULL, file, err);
 	vs_image_free(img);
 	vs_store_close(store);
 	conf_server_free(s);
@@ -413,7 +413,7 @@ static int import_disk(const char *dir, void *arg, struct vs_err *err)
 	const struct import_arg *a = arg;
 	char *img = NULL, *cfg = NULL;
 	size_t len = 0;
-	int r = vs_disk_import(a->file, dir, a->quota, &img, &cfg, &len, err);
+	int r = vs_disk_import(a->file, dir, a->quota, VS_VM_DISK, &img, &cfg, &len, err);
 	free(img);
 	free(cfg);
 	return r;
@@ -429,7 +429,7 @@ int srv_import(struct srv_ctx *c, const char *file, const char *name, struct vs_
 	int r = vs_mkdir_p(tmp, 0700);
 	if (r < 0)
 		return vs_fail(err, -r, "vserver: mkdir %s", tmp);
-	r = vs_disk_import(file, tmp, 0, &img, &cfg, &len, err);
+	r = vs_disk_import(file, tmp, 0, VS_VM_DISK, &img, &cfg, &len, err);
 	vs_disk_destroy(tmp, NULL);
 	vs_rm_rf(tmp);
 	if (r < 0)

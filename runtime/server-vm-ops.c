@@ -168,7 +168,9 @@ int srv_vm_exec(struct srv_ctx *c, const char *name, char **argv, char **env, in
 	for (size_t i = 0; env && env[i]; i++)
 		vs_strv_push(&e, env[i]);
 	srv_vm_sock(c, name, "agent", sock, sizeof(sock));
-	r = vm_agent_exec(sock, argv, e, cfg->process->cwd, 0, 1, 2, exit_status, err);
+	struct vm_agent_user u;
+	rt_vm_user(&cfg->process->user, &u);
+	r = vm_agent_exec(sock, argv, e, cfg->process->cwd, &u, 0, 1, 2, exit_status, err);
 	conf_free(cfg);
 	return r < 0 ? vs_wrap(err, "exec in \"%s\"", name) : 0;
 }

@@ -265,6 +265,12 @@ int srv_vm_resources(const struct conf_server *s, struct conf_resources *res, st
 	return conf_server_resources(&t, res, err);
 }
 
+void rt_vm_user(const struct conf_user *u, struct vm_agent_user *out)
+{
+	*out = (struct vm_agent_user){ .uid = u->uid, .gid = u->gid, .gids = u->additional_gids,
+				       .n_gids = u->n_additional_gids };
+}
+
 /* the server's process as the agent runs it, from its config.json */
 static int process_blob(struct srv_ctx *c, const char *name, void **blob, size_t *len,
 			struct vs_err *err)
@@ -280,7 +286,9 @@ static int process_blob(struct srv_ctx *c, const char *name, void **blob, size_t
 	r = conf_parse(json, n, path, &cfg, err);
 	if (r < 0)
 		return r;
-	*blob = vm_agent_encode_proc(cfg->process->args, cfg->process->env, cfg->process->cwd, len);
+	struct vm_agent_user u;
+	rt_vm_user(&cfg->process->user, &u);
+	*blob = vm_agent_encode_proc(cfg->process->args, cfg->process->env, cfg->process->cwd, &u, len);
 	conf_free(cfg);
 	return 0;
 }
@@ -321,13 +329,19 @@ static int make_initrd(struct srv_ctx *c, const struct conf_server *s, const cha
 	return vm_initramfs_build(&ir, err);
 }
 
-/* eth0's addresses and the host name, on the kernel command line */
+/* eth0's addresses (IPv4, IPv6) and the host name, on the kernel command line */
 static char *kernel_append(const struct conf_server *s, const struct netns_info *ni)
 {
 	char *a = vs_xasprintf("console=ttyS0 quiet panic=-1 reboot=t pci=off vs.host=%s",
 			       s->hostname ? s->hostname : s->name);
 	if (ni && ni->ip4[0]) {
 		char *b = vs_xasprintf("%s vs.ip=%s/%d vs.gw=%s", a, ni->ip4, ni->prefix4, ni->gw4);
+		free(a);
+		a = b;
+	}
+	if (ni && ni->ip6[0]) {
+		char *b = vs_xasprintf("%s vs.ip6=%s/%d%s%s", a, ni->ip6, ni->prefix6,
+				       ni->gw6[0] ? " vs.gw6=" : "", ni->gw6);
 		free(a);
 		a = b;
 	}
@@ -432,6 +446,7 @@ int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, int console_fd,
 		.vcpus = (unsigned)s->vm_vcpus,
 		.memory_mb = (unsigned)((s->memory ? s->memory : VM_DEFAULT_MEMORY) >> 20),
 		.accel = accel, .console_log = con, .console_fd = console_fd, .vmm_log = vmm,
+		.console_stdin = console_fd == STDOUT_FILENO,
 		.qmp_socket = qmp,
 		.tap_fd = tap, .mac = tap >= 0 ? ni.mac : NULL, .agent_socket = agent,
 		.balloon = true, .sandbox = vm_qemu_has_sandbox(NULL),

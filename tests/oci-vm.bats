@@ -110,3 +110,26 @@ wait_con() {
 	ip netns del "$ns"
 	ip netns del "$peer"
 }
+
+@test "vsrun vm: process.user (uid, gid, additionalGids), cwd and env apply in the guest, to the process and to exec" {
+	jq_config '.process.args = ["sh", "-c", "echo who-$(id -u)-$(id -g)-$(id -G | tr \" \" ,)-$(pwd)-$GREETING; while :; do sleep 1; done"]
+		| .process.user = {"uid": 1000, "gid": 100, "additionalGids": [10, 20]}
+		| .process.cwd = "/tmp" | .process.env += ["GREETING=hello-guest"]'
+	vsrun create --bundle "$BUNDLE" "$ID"
+	vsrun start "$ID"
+	wait_con "who-" 90
+	grep -q "who-1000-100-100,10,20-/tmp-hello-guest" "$ROOT/$ID/console.log"
+	# exec inherits the process's user, cwd and env (as for a container) ...
+	probe='echo $(id -u)-$(id -g)-$(id -G | tr " " ,)-$(pwd)-$GREETING-$X'
+	[ "$(vsrun exec "$ID" sh -c "$probe")" = "1000-100-100,10,20-/tmp-hello-guest-" ]
+	# ... and its options override them (--additional-gids adds to them)
+	run vsrun exec --user 1001:101 --additional-gids 30 --cwd /etc --env X=y "$ID" sh -c "$probe"
+	echo "$output"
+	[ "$output" = "1001-101-101,10,20,30-/etc-hello-guest-y" ]
+	# a cwd the user cannot enter is the exec's error, not a root shell
+	run vsrun exec --cwd /no/such/dir "$ID" pwd
+	[ "$status" -eq 126 ]
+	[[ "$output" == *"chdir /no/such/dir"* ]]
+	vsrun delete --force "$ID"
+	[ ! -e "$ROOT/$ID" ]
+}

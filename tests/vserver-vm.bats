@@ -26,8 +26,10 @@ setup() {
 	vs_add_ns "$C"
 	ip -n "$VNS" link add cl0 type veth peer name eth0 netns "$C"
 	ip -n "$VNS" addr add 203.0.113.1/24 dev cl0
+	ip -n "$VNS" addr add 2001:db8:2::1/64 dev cl0 nodad
 	ip -n "$VNS" link set cl0 up
 	ip -n "$C" addr add 203.0.113.2/24 dev eth0
+	ip -n "$C" addr add 2001:db8:2::2/64 dev eth0 nodad
 	ip -n "$C" link set eth0 up
 }
 
@@ -125,6 +127,21 @@ vm_leftovers() {
 	# a published port reaches httpd in the guest
 	wait_for in_vns "$C" curl -sf -m 5 http://203.0.113.1:8080/ >/dev/null
 	[ "$(in_vns "$C" curl -sf -m 5 http://203.0.113.1:8080/)" = "served-by-$W" ]
+	# IPv6: the agent gave eth0 the server's ULA address (from the kernel
+	# command line) and a default route via the bridge's
+	br=$(ip -n "$VNS" -o link show type bridge | awk -F': ' '{print $2; exit}')
+	gw6=$(ip -n "$VNS" -6 -o addr show dev "$br" scope global | awk '{print $4; exit}')
+	gw6=${gw6%/*}
+	[ -n "$gw6" ]
+	ip6=$(vs exec "$W" -- ip -6 -o addr show dev eth0 scope global </dev/null | awk '{print $4; exit}')
+	ip6=${ip6%/*}
+	echo "# guest's IPv6 $ip6, gateway $gw6" >&3
+	[[ "$ip6" == fd* ]]
+	vs exec "$W" -- ip -6 route </dev/null | grep -q "default via $gw6 dev eth0"
+	vs exec "$W" -- ping -6 -c1 -W5 "$gw6" </dev/null >/dev/null
+	vs exec "${W}c" ping -6 -c1 -W5 "$ip6" >/dev/null
+	# and the published port over IPv6 from the client
+	[ "$(in_vns "$C" curl -sf -m 5 'http://[2001:db8:2::1]:8080/')" = "served-by-$W" ]
 
 	# stats: the VMM's cgroup and QMP
 	run vs stats --format json "$W"
@@ -189,6 +206,63 @@ vm_leftovers() {
 	[ -z "$(vm_leftovers "$W")$(vm_leftovers "${W}2")" ]
 	[ -z "$(vs list --format json | jq -r '.[].name')" ]
 	! grep -q "$W" "$VSTMP"/lib/net/*.net
+}
+
+@test "vserver vm: console: typed lines reach the guest's shell on its serial port, ctrl-] detaches" {
+	PTYDRIVE=$BATS_TEST_DIRNAME/tools/ptydrive.py
+	command -v python3 >/dev/null || skip "python3 is missing: the console is driven through a pty by tests/tools/ptydrive.py"
+	# a shell reading its commands from the serial console (the agent gives
+	# the command the console as stdin, QEMU feeds it the server's input pipe)
+	vs create "$W" --vm -- sh -c 'echo shell-ready; exec sh' 2>/dev/null
+	vs start "$W" 2>/dev/null
+	wait_log "$W" shell-ready 90
+	run timeout 90 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:echo typed-$((6*7))\n' 'expect:typed-42' \
+		'send:echo kernel-$(uname -r)\n' "expect:kernel-$KVER" 'send:\x1d' 'exit:0' \
+		-- "$VSERVER" console "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"detached from $W"* ]]
+	# the guest's shell, not the host's; the server runs on and logged it
+	[ "$KVER" != "$(uname -r)" ]
+	[ "$(vs_status "$W")" = running ]
+	vs logs "$W" | grep -q typed-42
+	# the shell exits: the guest powers off, the console ends by itself
+	run timeout 90 nsenter --net="/run/netns/$VNS" python3 "$PTYDRIVE" 'expect:[console of' \
+		'send:exit 3\n' 'expect:workload exited with status 3' 'exit:0' -- "$VSERVER" console "$W"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	wait_status "$W" stopped 30
+	[ "$(vs info --format json "$W" | jq .lastExit)" = 3 ]
+	[ -z "$(vm_leftovers "$W")" ]
+}
+
+@test "vserver vm: export carries the guest's disk and VM fields; the import boots it" {
+	vs create "$W" --vm --vcpus 2 --memory 200M -- sh -c \
+		'echo x >>/root/runs; echo runs-$(wc -l </root/runs); while :; do sleep 1; done' 2>/dev/null
+	vs start "$W" 2>/dev/null
+	wait_log "$W" "runs-1" 90
+	vs exec "$W" -- sh -c 'echo written-in-the-guest >/root/data; sync' </dev/null
+	vs stop --timeout 30 "$W"
+	vs export "$W" "$VSTMP/vm.tar"
+	# the disk (1G, sparse) travels as its data only
+	tar -tf "$VSTMP/vm.tar" | grep -qx vm-disk.img
+	echo "# export of a 1G VM disk: $(stat -c %s "$VSTMP/vm.tar") bytes" >&3
+	[ "$(stat -c %s "$VSTMP/vm.tar")" -lt $((256 << 20)) ]
+	vs destroy "$W"
+	run vs import "$VSTMP/vm.tar"
+	[ "$status" -eq 0 ]
+	run vs info --format json "$W"
+	echo "$output" | jq -e '.kind == "vm" and .memory == 209715200'
+	jq -e --arg k "$KERNEL" '.vm == true and .vmVcpus == 2 and .vmKernel == $k' \
+		"$VSTMP/lib/servers/$W/server.json"
+	vs start "$W" 2>/dev/null
+	# the guest's own writes came along: the second boot of the same disk
+	wait_log "$W" "runs-2" 90
+	[ "$(vs exec "$W" -- cat /root/data </dev/null)" = written-in-the-guest ]
+	[ "$(vs exec "$W" -- grep -c ^processor /proc/cpuinfo </dev/null)" = 2 ]
+	vs destroy --force "$W"
+	[ -z "$(vm_leftovers "$W")" ]
 }
 
 @test "vserver vm: bad input is one clear line and leaves nothing" {

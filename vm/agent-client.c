@@ -11,10 +11,15 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-void *vm_agent_encode_proc(char *const *argv, char *const *env, const char *cwd, size_t *len)
+void *vm_agent_encode_proc(char *const *argv, char *const *env, const char *cwd,
+			   const struct vm_agent_user *user, size_t *len)
 {
+	static const struct vm_agent_user root = { 0 };
+	if (!user)
+		user = &root;
 	size_t argc = vs_strv_len((char **)argv), envc = vs_strv_len((char **)env);
-	size_t n = 8 + strlen(cwd ? cwd : "") + 1;
+	size_t ngids = user->n_gids > AGENT_MAX_GIDS ? AGENT_MAX_GIDS : user->n_gids;
+	size_t n = 8 + strlen(cwd ? cwd : "") + 1 + 12 + 4 * ngids;
 	for (size_t i = 0; i < argc; i++)
 		n += strlen(argv[i]) + 1;
 	for (size_t i = 0; i < envc; i++)
@@ -28,6 +33,11 @@ void *vm_agent_encode_proc(char *const *argv, char *const *env, const char *cwd,
 		memcpy(p, s, l);
 		p += l;
 	}
+	agent_put_u32(p, user->uid);
+	agent_put_u32(p + 4, user->gid);
+	agent_put_u32(p + 8, (uint32_t)ngids);
+	for (size_t i = 0; i < ngids; i++)
+		agent_put_u32(p + 12 + 4 * i, user->gids[i]);
 	*len = n;
 	return buf;
 }
@@ -77,7 +87,8 @@ static int read_frame(int fd, struct agent_hdr *h, unsigned char *buf, struct vs
 }
 
 int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const char *cwd,
-		  int in_fd, int out_fd, int err_fd, int *exit_status, struct vs_err *err)
+		  const struct vm_agent_user *user, int in_fd, int out_fd, int err_fd,
+		  int *exit_status, struct vs_err *err)
 {
 	if (!argv || !argv[0])
 		return vs_failx(err, EINVAL, "vm: agent: no command");
@@ -85,7 +96,7 @@ int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const c
 	if (fd < 0)
 		return fd;
 	size_t len;
-	_cleanup_free_ void *req = vm_agent_encode_proc(argv, env, cwd, &len);
+	_cleanup_free_ void *req = vm_agent_encode_proc(argv, env, cwd, user, &len);
 	if (len > AGENT_MAX_PAYLOAD)
 		return vs_failx(err, E2BIG, "vm: agent: the command and its environment exceed %u bytes",
 				AGENT_MAX_PAYLOAD);

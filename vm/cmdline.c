@@ -134,7 +134,11 @@ int vm_build_cmdline(const struct vm_spec *s, char ***argv, struct vs_err *err)
 	if (s->incoming)
 		pushf(&v, "-incoming", "unix:%s", s->incoming);
 
-	if (s->console_fd > 0) {
+	if (s->console_fd > 0 && s->console_stdin) {
+		/* both ways: QEMU's stdin and stdout are the pipes (vm_spawn_fd) */
+		push2(&v, "-chardev", "stdio,id=con0,signal=off");
+		push2(&v, "-serial", "chardev:con0");
+	} else if (s->console_fd > 0) {
 		/* QEMU opens its own copy of the fd we passed */
 		pushf(&v, "-chardev", "file,id=con0,path=/dev/fd/%d,append=on", VM_CONSOLE_FD);
 		push2(&v, "-serial", "chardev:con0");

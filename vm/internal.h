@@ -13,9 +13,10 @@
 int vm_spawn(char *const *argv, const char *log_path, const struct vm_jail *jail,
 	     pid_t *pid, struct vs_err *err);
 /* The same, with tap_fd and console_fd (each if >= 0) passed to the program
- * as VM_TAP_FD and VM_CONSOLE_FD. */
+ * as VM_TAP_FD and VM_CONSOLE_FD; with console_stdin, console_fd is also its
+ * stdout and the caller's stdin stays its stdin (the stdio chardev). */
 int vm_spawn_fd(char *const *argv, const char *log_path, const struct vm_jail *jail,
-		int tap_fd, int console_fd, pid_t *pid, struct vs_err *err);
+		int tap_fd, int console_fd, bool console_stdin, pid_t *pid, struct vs_err *err);
 /* Waits up to timeout_ms for pid to end (any process: a pidfd). 0 when it
  * ended (reaped, with *status, if it is our child; *status = -1 otherwise),
  * -ETIMEDOUT when it still runs. */

@@ -68,10 +68,22 @@ static int child_stdio(const char *log_path, struct vs_err *err)
 	return 0;
 }
 
+/* runs in: the forked child, after child_stdio. With in >= 0 (a copy of
+ * the caller's stdin), the console both ways on stdin/stdout: QEMU's stdio
+ * chardev. */
+static int child_console_stdio(int in, struct vs_err *err)
+{
+	if (in < 0)
+		return 0;
+	if (dup2(in, STDIN_FILENO) < 0 || dup2(VM_CONSOLE_FD, STDOUT_FILENO) < 0)
+		return vs_fail(err, errno, "vm: the console on stdin/stdout");
+	return 0;
+}
+
 int vm_spawn(char *const *argv, const char *log_path, const struct vm_jail *jail,
 	     pid_t *pid_out, struct vs_err *err)
 {
-	return vm_spawn_fd(argv, log_path, jail, -1, -1, pid_out, err);
+	return vm_spawn_fd(argv, log_path, jail, -1, -1, false, pid_out, err);
 }
 
 /* runs in: the forked child. fd (if >= 0) becomes want, without
@@ -87,7 +99,8 @@ static int pass_fd(int fd, int want, struct vs_err *err)
 }
 
 int vm_spawn_fd(char *const *argv, const char *log_path, const struct vm_jail *jail,
-		int tap_fd, int console_fd, pid_t *pid_out, struct vs_err *err)
+		int tap_fd, int console_fd, bool console_stdin, pid_t *pid_out,
+		struct vs_err *err)
 {
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -110,10 +123,12 @@ int vm_spawn_fd(char *const *argv, const char *log_path, const struct vm_jail *j
 		/* the tap and the console: dup2 leaves the copies open across exec */
 		int t = tap_fd >= 0 ? fcntl(tap_fd, F_DUPFD_CLOEXEC, 200) : -1;
 		int k = console_fd >= 0 ? fcntl(console_fd, F_DUPFD_CLOEXEC, 200) : -1;
-		if ((tap_fd >= 0 && t < 0) || (console_fd >= 0 && k < 0))
+		int in = console_stdin ? fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 200) : -1;
+		if ((tap_fd >= 0 && t < 0) || (console_fd >= 0 && k < 0) || (console_stdin && in < 0))
 			vs_fail(&ce, errno, "vm: copy the fds to pass");
 		else if (pass_fd(t, VM_TAP_FD, &ce) >= 0 && pass_fd(k, VM_CONSOLE_FD, &ce) >= 0 &&
-			 (!jail || child_jail(jail, &ce) >= 0) && child_stdio(log_path, &ce) >= 0) {
+			 (!jail || child_jail(jail, &ce) >= 0) && child_stdio(log_path, &ce) >= 0 &&
+			 child_console_stdio(in, &ce) >= 0) {
 			execvp(argv[0], argv);
 			vs_fail(&ce, errno, "vm: exec %s", argv[0]);
 		}
@@ -209,7 +224,8 @@ int vm_start(const struct vm_spec *spec, const struct vm_jail *jail, pid_t *pid_
 	if (unlink(spec->qmp_socket) < 0 && errno != ENOENT)
 		return vs_fail(err, errno, "vm: remove stale qmp socket %s", spec->qmp_socket);
 	r = vm_spawn_fd(argv, spec->vmm_log, jail, spec->tap_fd > 0 ? spec->tap_fd : -1,
-			spec->console_fd > 0 ? spec->console_fd : -1, &pid, err);
+			spec->console_fd > 0 ? spec->console_fd : -1,
+			spec->console_fd > 0 && spec->console_stdin, &pid, err);
 	if (r < 0)
 		return r;
 

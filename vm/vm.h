@@ -43,6 +43,10 @@ struct vm_spec {
 	int console_fd;            /* instead: written to this fd (a pipe to the
 				    * server's monitor, which rotates its log);
 				    * 0/-1 = none */
+	bool console_stdin;        /* with console_fd: the serial console also
+				    * reads the caller's stdin (the server's
+				    * input pipe): QEMU's stdio chardev, its
+				    * stdin that fd and its stdout console_fd */
 	const char *vmm_log;       /* QEMU's own stderr; NULL = /dev/null */
 	const char *qmp_socket;    /* required: the control socket */
 	const char *tap_ifname;    /* optional: a tap device for the bridge */
@@ -137,14 +141,22 @@ void vm_kernel_version(const char *kernel, char *buf, size_t len);
 
 /* --- agent-client.c: exec in a guest through its agent --- */
 
-/* The EXEC payload of vm/agent/proto.h (malloc'd). */
-void *vm_agent_encode_proc(char *const *argv, char *const *env, const char *cwd, size_t *len);
+/* Who a process runs as in the guest (the OCI process.user) */
+struct vm_agent_user {
+	uint32_t uid, gid;
+	const uint32_t *gids;      /* additional groups */
+	size_t n_gids;
+};
+/* The EXEC payload of vm/agent/proto.h (malloc'd); user NULL = root. */
+void *vm_agent_encode_proc(char *const *argv, char *const *env, const char *cwd,
+			   const struct vm_agent_user *user, size_t *len);
 /* Runs argv in the guest behind the agent socket; in_fd (-1 = none) feeds
  * its stdin, its output goes to out_fd and err_fd. *exit_status gets its
  * status (128+N: killed by signal N). Waits for the guest as long as it
  * takes to answer (a guest still booting answers when its agent runs). */
 int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const char *cwd,
-		  int in_fd, int out_fd, int err_fd, int *exit_status, struct vs_err *err);
+		  const struct vm_agent_user *user, int in_fd, int out_fd, int err_fd,
+		  int *exit_status, struct vs_err *err);
 
 /* --- qmp.c --- */
 

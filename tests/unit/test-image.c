@@ -559,7 +559,7 @@ static void test_export_clone(void)
 	is_int(made, 0, "hard links made in server 1's upper layer");
 	int r = vs_image_get(S, "t1:latest", &img, &err);
 	if (r == 0)
-		r = vs_disk_export(srv, img, cfg, strlen(cfg), fmt("%s/exp.tar", T), &err);
+		r = vs_disk_export(srv, img, cfg, strlen(cfg), NULL, fmt("%s/exp.tar", T), &err);
 	is_int(r, 0, "export server 1%s%s", r ? ": " : "", r ? err.msg : "");
 	/* a fresh store on "another host" */
 	struct vs_store *s2 = NULL;
@@ -569,7 +569,7 @@ static void test_export_clone(void)
 	char *name = NULL, *conf = NULL;
 	size_t clen = 0;
 	if (r == 0)
-		r = vs_disk_import(fmt("%s/exp.tar", T), fmt("%s/srv-imp", T), 0, &name, &conf, &clen,
+		r = vs_disk_import(fmt("%s/exp.tar", T), fmt("%s/srv-imp", T), 0, NULL, &name, &conf, &clen,
 				   &err);
 	ok(r == 0 && !strcmp(name, "t1:latest") && clen == strlen(cfg) && !strcmp(conf, cfg),
 	   "import: image name and config bytes back%s%s", r ? ": " : "", r ? err.msg : "");
@@ -608,6 +608,35 @@ static void test_export_clone(void)
 	free(w);
 	vs_disk_umount(fmt("%s/srv-clone", T), mnt, &err);
 	vs_disk_destroy(fmt("%s/srv-clone", T), &err);
+	free(name);
+	free(conf);
+	name = conf = NULL;
+	/* an extra file (a VM's disk): sparse out, sparse back, refused unasked */
+	is_int(sh("truncate -s 64M %s/extra.img && printf vm-data | dd of=%s/extra.img bs=1 seek=1048576"
+		  " conv=notrunc status=none", srv, srv), 0, "a sparse 64M file with 7 bytes at 1M");
+	r = img ? vs_disk_export(srv, img, cfg, strlen(cfg), "extra.img", fmt("%s/exp2.tar", T), &err) : -1;
+	struct stat xs;
+	is_int(r, 0, "export with an extra file%s%s", r ? ": " : "", r ? err.msg : "");
+	ok(stat(fmt("%s/exp2.tar", T), &xs) == 0 && xs.st_size < (1 << 20),
+	   "the export holds the data, not the holes (%lld bytes)", (long long)xs.st_size);
+	r = vs_disk_import(fmt("%s/exp2.tar", T), fmt("%s/srv-imp2", T), 0, "extra.img", &name, &conf,
+			   &clen, &err);
+	is_int(r, 0, "import with the extra file%s%s", r ? ": " : "", r ? err.msg : "");
+	bool xok = stat(fmt("%s/srv-imp2/extra.img", T), &xs) == 0;
+	ok(xok && xs.st_size == (64 << 20) && xs.st_blocks * 512 < (1 << 20),
+	   "the extra file is back: 64M long, sparse (%lld blocks)", xok ? (long long)xs.st_blocks : -1LL);
+	is_int(sh("dd if=%s/srv-imp2/extra.img bs=1 skip=1048576 count=7 status=none | grep -qx vm-data",
+		  T), 0, "its data at 1M");
+	vs_disk_destroy(fmt("%s/srv-imp2", T), &err);
+	free(name);
+	free(conf);
+	name = conf = NULL;
+	r = vs_disk_import(fmt("%s/exp2.tar", T), fmt("%s/srv-imp3", T), 0, NULL, &name, &conf, &clen,
+			   &err);
+	is_int(r, -EINVAL, "an extra entry nobody asked for is refused");
+	is_str(err.msg, "disk: import: unexpected entry extra.img", "its message");
+	ok(!exists(fmt("%s/srv-imp3/upper", T)), "and leaves no disk");
+	unlink(fmt("%s/extra.img", srv));
 	free(name);
 	free(conf);
 	vs_image_free(img);

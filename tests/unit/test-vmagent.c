@@ -67,6 +67,15 @@ static void test_cmdline(void)
 	is_str(opt_val(v, "-incoming", ""), "unix:/run/m.sock", "cmdline: -incoming for a resume");
 	vs_strv_free(v);
 	v = NULL;
+	s.console_stdin = true;
+	is_int(vm_build_cmdline(&s, &v, &err), 0, "cmdline: console both ways builds");
+	is_str(opt_val(v, "-chardev", "stdio"), "stdio,id=con0,signal=off",
+	       "cmdline: a console that reads input is the stdio chardev");
+	ok(!opt_val(v, "-chardev", "file,"), "cmdline: no file chardev then");
+	is_str(opt_val(v, "-serial", ""), "chardev:con0", "cmdline: the serial port on it");
+	s.console_stdin = false;
+	vs_strv_free(v);
+	v = NULL;
 	s.tap_ifname = "vs-x";
 	is_int(vm_build_cmdline(&s, &v, &err), -EINVAL, "cmdline: tap by name and fd refused");
 	is_str(err.msg, "vm: a tap is given by name or by fd, not both", "cmdline: its message");
@@ -145,7 +154,23 @@ static void test_initramfs(void)
 	snprintf(out, sizeof(out), "%s/initrd.cpio", dir);
 	size_t plen;
 	char *argv[] = { "sh", "-c", "echo hi", NULL }, *env[] = { "A=1", NULL };
-	void *proc = vm_agent_encode_proc(argv, env, "/srv", &plen);
+	void *proc = vm_agent_encode_proc(argv, env, "/srv", NULL, &plen);
+	{
+		/* the user after the cwd: uid, gid, ngids, gids (u32 little endian) */
+		static const uint32_t gids[] = { 10, 20 };
+		struct vm_agent_user u = { .uid = 1000, .gid = 100, .gids = gids, .n_gids = 2 };
+		size_t ulen;
+		unsigned char *q = vm_agent_encode_proc(argv, env, "/srv", &u, &ulen);
+		static const unsigned char tail[] = { 0xe8, 3, 0, 0, 100, 0, 0, 0, 2, 0, 0, 0,
+						      10, 0, 0, 0, 20, 0, 0, 0 };
+		ok(ulen == plen + 8 && !memcmp(q + ulen - sizeof(tail), tail, sizeof(tail)) &&
+		   !memcmp(q + ulen - sizeof(tail) - 5, "/srv", 5),
+		   "encode: the user follows the cwd (uid 1000, gid 100, groups 10 20)");
+		unsigned char *r = proc;
+		ok(!memcmp(r + plen - 12, "\0\0\0\0\0\0\0\0\0\0\0\0", 12),
+		   "encode: no user is root, no groups");
+		free(q);
+	}
 	struct vm_initramfs ir = { .modules_dir = mods, .agent = "AGENT", .agent_len = 5,
 				   .process = proc, .process_len = plen, .out = out };
 	is_int(vm_initramfs_build(&ir, &err), 0, "initramfs: written");
@@ -253,7 +278,7 @@ static void test_client(void)
 	    er = open(errf, O_WRONLY | O_CREAT, 0600);
 	char *argv[] = { "echo", "x", NULL }, *env[] = { NULL };
 	int status = -1;
-	is_int(vm_agent_exec(sock, argv, env, "/", in, out, er, &status, &err), 0, "client: exec runs");
+	is_int(vm_agent_exec(sock, argv, env, "/", NULL, in, out, er, &status, &err), 0, "client: exec runs");
 	is_int(status, 42, "client: the guest's exit status");
 	close(in);
 	close(out);
@@ -269,12 +294,12 @@ static void test_client(void)
 	free(data);
 	unlink(sock);
 	g = fake_guest(sock, true);
-	is_int(vm_agent_exec(sock, argv, env, "/", -1, -1, -1, &status, &err), -EPIPE,
+	is_int(vm_agent_exec(sock, argv, env, "/", NULL, -1, -1, -1, &status, &err), -EPIPE,
 	       "client: a guest that hangs up is an error");
 	is_str(err.msg, "vm: agent: the guest ended the exec without a status", "client: its message");
 	waitpid(g, NULL, 0);
 	unlink(sock);
-	is_int(vm_agent_exec(sock, argv, env, "/", -1, -1, -1, &status, &err), -ENOENT,
+	is_int(vm_agent_exec(sock, argv, env, "/", NULL, -1, -1, -1, &status, &err), -ENOENT,
 	       "client: no socket");
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

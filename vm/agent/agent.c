@@ -1,7 +1,8 @@
 /* vserver-agent, part 1: the boot. Runs as /init of the initramfs the host
  * builds (vm/initramfs.c): mounts proc, sys and dev, loads the modules in
  * /modules/order, mounts the server's disk (/dev/vda), configures eth0 from
- * the kernel command line (vs.ip=ADDR/PREFIX vs.gw=ADDR vs.host=NAME),
+ * the kernel command line (vs.ip=ADDR/PREFIX vs.gw=ADDR vs.ip6=ADDR/PREFIX
+ * vs.gw6=ADDR vs.host=NAME),
  * switches root to the disk and starts the server's command (/vs/process),
  * or, with /vs/init present, forks itself to keep serving and execs the
  * image's /sbin/init as PID 1. Then serves exec requests (serve.c).
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -116,8 +118,38 @@ int agent_decode_proc(const unsigned char *p, size_t len, struct agent_proc *out
 			out->cwd = s;
 		s = z + 1;
 	}
+	/* the user, when the request carries one */
+	const unsigned char *u = (const unsigned char *)s, *e = (const unsigned char *)end;
+	if (e - u >= 12) {
+		out->uid = agent_get_u32(u);
+		out->gid = agent_get_u32(u + 4);
+		out->ngids = agent_get_u32(u + 8);
+		if (out->ngids > AGENT_MAX_GIDS || (size_t)(e - u - 12) < 4 * (size_t)out->ngids) {
+			free(v);
+			return -1;
+		}
+		for (uint32_t i = 0; i < out->ngids; i++)
+			out->gids[i] = agent_get_u32(u + 12 + 4 * i);
+	}
 	out->argv = v;
 	out->envp = v + argc + 1;
+	return 0;
+}
+
+int agent_become(const struct agent_proc *p)
+{
+	if (setgroups(p->ngids, p->gids) < 0) {
+		dprintf(2, "vserver-agent: setgroups: %s\n", strerror(errno));
+		return -1;
+	}
+	if (setgid(p->gid) < 0 || setuid(p->uid) < 0) {
+		dprintf(2, "vserver-agent: become %u:%u: %s\n", p->uid, p->gid, strerror(errno));
+		return -1;
+	}
+	if (p->cwd && *p->cwd && chdir(p->cwd) < 0) {
+		dprintf(2, "vserver-agent: chdir %s: %s\n", p->cwd, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -184,7 +216,61 @@ static int if_up(int s, const char *ifname)
 	return ioctl(s, SIOCSIFFLAGS, &ifr);
 }
 
-/* lo up; eth0 from vs.ip=ADDR/PREFIX and vs.gw=ADDR */
+/* the kernel's struct in6_ifreq (linux/ipv6.h clashes with netinet/in.h) */
+struct agent_in6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+static void write_sysctl(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (write(fd, val, strlen(val)) < 0)
+		agent_log("write %s: %s", path, strerror(errno));
+	close(fd);
+}
+
+/* eth0 (up already) from vs.ip6=ADDR/PREFIX and vs.gw6=ADDR: the address
+ * without duplicate address detection (the host allocated it; DAD would
+ * keep it tentative, unusable, for a second or more), a default route */
+static void setup_net6(void)
+{
+	char ip[80], gw[64];
+	if (!agent_cmdline("vs.ip6", ip, sizeof(ip)))
+		return;
+	char *slash = strchr(ip, '/');
+	int prefix = slash ? atoi(slash + 1) : 64;
+	if (slash)
+		*slash = '\0';
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) {
+		agent_log("ipv6 socket: %s (no IPv6 in this kernel?)", strerror(errno));
+		return;
+	}
+	write_sysctl("/proc/sys/net/ipv6/conf/eth0/accept_dad", "0");
+	write_sysctl("/proc/sys/net/ipv6/conf/eth0/accept_ra", "0");
+	struct agent_in6_ifreq r6 = { .prefixlen = (uint32_t)prefix,
+				      .ifindex = (int)if_nametoindex("eth0") };
+	if (inet_pton(AF_INET6, ip, &r6.addr) != 1 || !r6.ifindex ||
+	    ioctl(s, SIOCSIFADDR, &r6) < 0) {
+		agent_log("configure eth0 %s/%d: %s", ip, prefix, strerror(errno));
+		goto out;
+	}
+	if (agent_cmdline("vs.gw6", gw, sizeof(gw)) && *gw) {
+		struct in6_rtmsg rt = { .rtmsg_flags = RTF_UP | RTF_GATEWAY, .rtmsg_metric = 1,
+					.rtmsg_ifindex = r6.ifindex };
+		if (inet_pton(AF_INET6, gw, &rt.rtmsg_gateway) != 1 ||
+		    (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST))
+			agent_log("default route via %s: %s", gw, strerror(errno));
+	}
+out:
+	close(s);
+}
+
+/* lo up; eth0 from vs.ip=ADDR/PREFIX and vs.gw=ADDR, then IPv6 */
 static void setup_net(void)
 {
 	char ip[64], gw[64];
@@ -221,6 +307,7 @@ static void setup_net(void)
 		if (ioctl(s, SIOCADDRT, &rt) < 0 && errno != EEXIST)
 			agent_log("default route via %s: %s", gw, strerror(errno));
 	}
+	setup_net6();
 out:
 	close(s);
 }
@@ -251,7 +338,12 @@ static int switch_root(void)
 	return 0;
 }
 
-/* the server's command, its output on the console */
+/* the server's command on the console, as a container's init is on the
+ * server's pipes: its output goes to the console log, and what `vserver
+ * console` types reaches its stdin (the host feeds the serial port). Not
+ * its controlling terminal: when a session leader with a serial ctty exits,
+ * the kernel hangs the tty up and drops the output still queued for the
+ * (slow, emulated) UART, so the command's last lines would be lost. */
 static pid_t start_workload(struct agent_proc *p)
 {
 	pid_t pid = fork();
@@ -259,15 +351,17 @@ static pid_t start_workload(struct agent_proc *p)
 		return pid;
 	setsid();
 	int con = open("/dev/console", O_RDWR | O_NOCTTY);
-	int nul = open("/dev/null", O_RDONLY);
-	if (nul >= 0)
-		dup2(nul, 0);
 	if (con >= 0) {
+		dup2(con, 0);
 		dup2(con, 1);
 		dup2(con, 2);
+	} else {
+		int nul = open("/dev/null", O_RDONLY);
+		if (nul >= 0)
+			dup2(nul, 0);
 	}
-	if (p->cwd && *p->cwd && chdir(p->cwd) < 0)
-		agent_log("chdir %s: %s", p->cwd, strerror(errno));
+	if (agent_become(p) < 0)
+		_exit(126);
 	execvpe(p->argv[0], p->argv, p->envp);
 	agent_log("exec %s: %s", p->argv[0], strerror(errno));
 	_exit(127);

@@ -12,11 +12,17 @@
 struct agent_proc {
 	char **argv, **envp;   /* NULL-terminated, malloc'd arrays */
 	const char *cwd;
+	uint32_t uid, gid;     /* 0, 0 when the request has none */
+	uint32_t ngids;
+	gid_t gids[AGENT_MAX_GIDS];
 };
 
 /* "vserver-agent: " + the message on the console */
 void agent_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int agent_decode_proc(const unsigned char *p, size_t len, struct agent_proc *out);
+/* runs in: the forked child, before exec. Becomes proc's user (groups,
+ * gid, uid), then enters its cwd; -1 with errno and a message on stderr. */
+int agent_become(const struct agent_proc *proc);
 /* Reads the whole file (NUL-terminated); NULL on failure. */
 char *agent_read_file(const char *path, size_t *len);
 /* The value of KEY= on the kernel command line, in buf; false if absent. */

@@ -7,7 +7,9 @@
  *     u8 type, u8 pad[3], u32 len (little endian), len bytes of payload
  * A connection carries one exec:
  *   host -> guest  EXEC   u32 argc, u32 envc, then argc args, envc "K=V"
- *                         and the cwd, each NUL-terminated
+ *                         and the cwd, each NUL-terminated; then (optional:
+ *                         root without them) u32 uid, u32 gid, u32 ngids
+ *                         and ngids u32 additional gids
  *                  STDIN  bytes for the process's stdin
  *                  EOF    its stdin is closed
  *                  SIGNAL u32 signal number, to the process group
@@ -23,6 +25,7 @@
 
 #define AGENT_PORT_NAME "vserver.agent"
 #define AGENT_MAX_PAYLOAD (64u * 1024)
+#define AGENT_MAX_GIDS 256
 
 enum agent_type {
 	AGENT_EXEC = 'X',

@@ -162,8 +162,8 @@ static void session_start(const unsigned char *p, size_t len)
 		dup2(in[0], 0);
 		dup2(out[1], 1);
 		dup2(err[1], 2);
-		if (proc.cwd && *proc.cwd && chdir(proc.cwd) < 0)
-			dprintf(2, "vserver-agent: chdir %s: %s\n", proc.cwd, strerror(errno));
+		if (agent_become(&proc) < 0)
+			_exit(126);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
