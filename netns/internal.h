@@ -92,7 +92,8 @@ int link_port_flags(struct nl_sock *sk, const char *ifname, bool isolate, struct
 /* inside the server: lo up, eth0 addresses, up, default routes */
 int link_configure_peer(struct nl_sock *sk, const char *ifname,
 			const struct netns_info *info, struct vs_err *err);
-int link_set_forwarding(bool v6, struct vs_err *err);
+/* ip_forward, IPv6 forwarding if v6, route_localnet on the bridge */
+int link_set_forwarding(const char *bridge, bool v6, struct vs_err *err);
 
 /* ---- nat.c: libnftables ---- */
 int nat_net_add(const struct ipam_net *n, struct vs_err *err);

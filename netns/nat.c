@@ -109,7 +109,11 @@ static int del_tagged(const char *tag, const char *extra, struct vs_err *err)
  * a source rewrite the server answering would reply straight to the client's
  * bridge address, around the host's conntrack, and the client would drop the
  * reply; "oifname bridge ct status dnat masquerade" makes the reply come back
- * through the host. Outside clients keep their address (not from the subnet). */
+ * through the host. Outside clients keep their address (not from the subnet).
+ * The host itself reaching a published port through 127.0.0.1 (DNAT in the
+ * output chain) sends from 127.0.0.1, which a server cannot answer: that is
+ * masqueraded to the gateway's address too (route_localnet on the bridge lets
+ * it leave at all, see link_set_forwarding). */
 int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 {
 	char net4[INET_ADDRSTRLEN], net6[INET6_ADDRSTRLEN], tag[64];
@@ -135,11 +139,13 @@ int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 		"add rule " T " postrouting ip saddr %s/%d oifname != \"%s\" masquerade comment \"%s\"\n"
 		"add rule " T " postrouting ip saddr %s/%d oifname \"%s\" ct status dnat masquerade "
 		"comment \"%s\"\n"
+		"add rule " T " postrouting ip saddr 127.0.0.0/8 oifname \"%s\" masquerade "
+		"comment \"%s\"\n"
 		"%s"
 		"add rule " T " forward iifname \"%s\" accept comment \"%s\"\n"
 		"add rule " T " forward oifname \"%s\" ct state established,related accept comment \"%s\"\n",
 		base, net4, n->prefix4, n->bridge, tag, net4, n->prefix4, n->bridge, tag,
-		v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
+		n->bridge, tag, v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
 	return run(c, cmds, err, "add nat for network");
 }
 
@@ -175,19 +181,24 @@ static char *port_rules_af(const struct ipam_port *p, int af, const char *srv,
 	char match[96], to[INET6_ADDRSTRLEN + 16];
 	if (p->host_ip[0])
 		snprintf(match, sizeof(match), "%s daddr %s", ipk, p->host_ip);
+	else if (af == AF_INET6)
+		snprintf(match, sizeof(match), "meta nfproto ipv6 fib daddr type local");
 	else
-		snprintf(match, sizeof(match), "meta nfproto %s fib daddr type local",
-			 af == AF_INET6 ? "ipv6" : "ipv4");
+		snprintf(match, sizeof(match), "meta nfproto ipv4 fib daddr type local");
+	/* ::1 cannot be routed out of another interface (IPv6 has no
+	 * route_localnet): left alone, the host's [::1]:port is refused at once
+	 * rather than DNATed into a packet the kernel drops */
+	const char *out_extra = af == AF_INET6 && !p->host_ip[0] ? " ip6 daddr != ::1" : "";
 	if (af == AF_INET6)
 		snprintf(to, sizeof(to), "[%s]:%u", srv, p->port);
 	else
 		snprintf(to, sizeof(to), "%s:%u", srv, p->port);
 	return vs_xasprintf(
 		"add rule " T " prerouting %s %s dport %u dnat %s to %s comment \"%s\"\n"
-		"add rule " T " output %s %s dport %u dnat %s to %s comment \"%s\"\n"
+		"add rule " T " output %s%s %s dport %u dnat %s to %s comment \"%s\"\n"
 		"add rule " T " forward %s daddr %s %s dport %u ct status dnat accept comment \"%s\"\n",
 		match, pr, p->host_port, ipk, to, tag,
-		match, pr, p->host_port, ipk, to, tag,
+		match, out_extra, pr, p->host_port, ipk, to, tag,
 		ipk, srv, pr, p->port, tag);
 }
 

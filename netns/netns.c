@@ -75,7 +75,7 @@ int netns_net_create(const struct netns_net_opts *o, struct vs_err *err)
 		return vs_failx(err, EEXIST, "netns: network %s: already exists", n.name);
 	if ((r = link_sock(&sk, -1, err)) < 0 || (r = link_bridge_add(sk, &n, err)) < 0)
 		goto out_unlock;
-	if ((r = link_set_forwarding(n.has6, err)) < 0)
+	if ((r = link_set_forwarding(n.bridge, n.has6, err)) < 0)
 		goto out_del_bridge;
 	if ((r = nat_net_add(&n, err)) < 0)
 		goto out_del_bridge;
@@ -95,7 +95,7 @@ static int net_ensure(struct nl_sock *sk, const struct ipam_net *n, struct vs_er
 {
 	int r = link_bridge_ensure(sk, n, err);
 	if (r >= 0)
-		r = link_set_forwarding(n->has6, err);
+		r = link_set_forwarding(n->bridge, n->has6, err);
 	if (r >= 0)
 		r = nat_net_add(n, err);
 	return r;

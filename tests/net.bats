@@ -215,6 +215,40 @@ hairpin_round() {
 	hairpin_round
 }
 
+# in_host CMD...: a command in the "host" namespace, network only (nsenter,
+# so nothing of the real host's mounts or /sys is remade for it)
+in_host() { nsenter --net=/run/netns/$H "$@"; }
+
+@test "net: the host itself reaches a published port (127.0.0.1, its own addresses)" {
+	local lnet=/proc/sys/net/ipv4/conf/all/route_localnet before
+	before=$(in_host cat $lnet)
+	drv net-create default
+	drv start web1 -n default -N /run/netns/$S1 -P 'tcp:*:8080:80'
+	gw6=$(drv alloc web1 -n default | sed -n 's/.*gw6=\([^ ]*\).*/\1/p')
+	# route_localnet only on the bridge, never "all"
+	[ "$(in_host cat /proc/sys/net/ipv4/conf/vsbr0/route_localnet)" = 1 ]
+	[ "$(in_host cat $lnet)" = "$before" ]
+	serve $S1 80 4
+	# loopback: masqueraded to the gateway's address (a server cannot answer 127.0.0.1)
+	[ "$(in_host "$DRIVER" connect 127.0.0.1 8080)" = "peer=172.30.0.1" ]
+	# the host's own addresses: the outside one and the gateway's, v4 and v6
+	[ "$(in_host "$DRIVER" connect 198.51.100.1 8080)" = "peer=198.51.100.1" ]
+	[ "$(in_host "$DRIVER" connect 172.30.0.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(in_host "$DRIVER" connect 2001:db8:1::1 8080)" = "peer=2001:db8:1::1" ]
+	wait
+	[ "$(grep -c local=172.30.0.2 "$STATE/seen")" = 3 ]
+	grep -q "local=fd5f:df16:b872::2" "$STATE/seen"
+	# [::1] cannot be routed to the bridge: refused at once, not DNATed into a drop
+	run in_host "$DRIVER" connect ::1 8080
+	[ "$status" -ne 0 ] && [[ $output == *"refused"* ]]
+	drv release web1 -n default
+	drv net-remove default
+	# nothing left: no table, no rule, the sysctl as it was, no bridge
+	! in_host nft list table inet vserver 2>/dev/null
+	[ "$(in_host cat $lnet)" = "$before" ]
+	! in_host test -e /proc/sys/net/ipv4/conf/vsbr0
+}
+
 # iperf3 for ~2 s through the cap; prints kbit/s: the bytes the receiver got
 # over the seconds iperf3 says it received them in
 measure() { # measure SERVER_NS [-R]
