@@ -27,6 +27,15 @@ static const char base[] =
 	"add chain " T " forward { type filter hook forward priority filter; policy accept; }\n"
 	"add set " T " published { type inet_proto . inet_service; }\n";
 
+/* Isolation (see nat_isolate_add). The mark chain runs after dstnat, so a
+ * connection's first packet is already DNATed when it looks. */
+#define B "bridge " NETNS_NFT_TABLE
+#define HAIRPIN_MARK "0x00200000"
+static const char base_iso[] =
+	"add chain " T " hairpin { type filter hook prerouting priority -90; policy accept; }\n"
+	"add table " B "\n"
+	"add chain " B " forward { type filter hook forward priority filter; policy accept; }\n";
+
 static void ctx_freep(struct nft_ctx **c)
 {
 	if (*c)
@@ -67,7 +76,7 @@ static int collect(struct nft_ctx *c, const char *chain, const char *tag, char *
 		   size_t *len)
 {
 	char cmd[128], needle[128];
-	snprintf(cmd, sizeof(cmd), "list chain " T " %s", chain);
+	snprintf(cmd, sizeof(cmd), "list chain %s", chain);
 	snprintf(needle, sizeof(needle), "comment \"%s\"", tag);
 	if (nft_run_cmd_from_buffer(c, cmd) != 0)
 		return 0;  /* no chain: nothing of ours there */
@@ -78,7 +87,7 @@ static int collect(struct nft_ctx *c, const char *chain, const char *tag, char *
 		if (!cm || !h || cm[strlen(needle)] != ' ')
 			continue;
 		unsigned long handle = strtoul(h + 9, NULL, 10);
-		char *add = vs_xasprintf("delete rule " T " %s handle %lu\n", chain, handle);
+		char *add = vs_xasprintf("delete rule %s handle %lu\n", chain, handle);
 		*batch = vs_xrealloc(*batch, *len + strlen(add) + 1);
 		memcpy(*batch + *len, add, strlen(add) + 1);
 		*len += strlen(add);
@@ -89,7 +98,8 @@ static int collect(struct nft_ctx *c, const char *chain, const char *tag, char *
 
 static int del_tagged(const char *tag, const char *extra, struct vs_err *err)
 {
-	static const char *chains[] = { "prerouting", "output", "postrouting", "forward" };
+	static const char *chains[] = { T " prerouting", T " output", T " postrouting",
+					T " forward", T " hairpin", B " forward" };
 	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
 	if (!c)
 		return vs_fail(err, ENOMEM, "netns: nft context");
@@ -146,7 +156,40 @@ int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 		"add rule " T " forward oifname \"%s\" ct state established,related accept comment \"%s\"\n",
 		base, net4, n->prefix4, n->bridge, tag, net4, n->prefix4, n->bridge, tag,
 		n->bridge, tag, v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
-	return run(c, cmds, err, "add nat for network");
+	_cleanup_free_ char *iso = NULL;
+	if (n->isolate)
+		iso = vs_xasprintf("%sadd rule " T " hairpin iifname \"%s\" ct status dnat "
+				   "meta mark set meta mark | " HAIRPIN_MARK " comment \"%s\"\n",
+				   base_iso, n->bridge, tag);
+	_cleanup_free_ char *all = vs_xasprintf("%s%s", cmds, iso ? iso : "");
+	return run(c, all, err, "add nat for network");
+}
+
+/* Isolation of one server's bridge port, on an isolated network. Not the
+ * bridge's own port isolation (IFLA_BRPORT_ISOLATED): with br_netfilter the
+ * bridge DNATs a server's packet to a published port itself and forwards it
+ * from port to port, which port isolation drops before any hook could tell
+ * it from direct traffic. Instead, in the bridge family's forward hook (only
+ * frames from one port to another pass there; what goes to or comes from the
+ * host does not), everything from this port is dropped unless the hairpin
+ * chain marked it: a packet of a connection the host DNATed (a published
+ * port, both directions). Without br_netfilter such a packet is routed by the
+ * host, not forwarded by the bridge, and never meets the rule. The rules go
+ * in before the port exists, so it is never on the bridge unisolated. */
+int nat_isolate_add(const char *server, const char *host_if, struct vs_err *err)
+{
+	char tag[IPAM_NAME_MAX + 8];
+	snprintf(tag, sizeof(tag), "vs:%s", server);
+	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
+	if (!c)
+		return vs_fail(err, ENOMEM, "netns: nft context");
+	_cleanup_free_ char *cmds = vs_xasprintf(
+		"%s%s"
+		"add rule " B " forward iifname \"%s\" meta mark & " HAIRPIN_MARK " == "
+		HAIRPIN_MARK " accept comment \"%s\"\n"
+		"add rule " B " forward iifname \"%s\" drop comment \"%s\"\n",
+		base, base_iso, host_if, tag, host_if, tag);
+	return run(c, cmds, err, "isolate server");
 }
 
 int nat_table_del(struct vs_err *err)
@@ -154,7 +197,13 @@ int nat_table_del(struct vs_err *err)
 	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
 	if (!c)
 		return vs_failx(err, ENOMEM, "netns: nftables: no context");
-	return run(c, "delete table " T "\n", err, "delete table");
+	int r = run(c, "delete table " T "\n", err, "delete table");
+	/* the bridge table exists only where a network was isolated */
+	if (nft_run_cmd_from_buffer(c, "list table " B) == 0) {
+		int r2 = run(c, "delete table " B "\n", r < 0 ? NULL : err, "delete table");
+		r = r < 0 ? r : r2;
+	}
+	return r;
 }
 
 int nat_net_del(const char *netname, struct vs_err *err)

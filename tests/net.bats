@@ -279,11 +279,49 @@ measure() { # measure SERVER_NS [-R]
 	[ "$up" -ge 40000 ]
 }
 
-@test "net: isolated bridge ports keep servers apart, not from the gateway" {
-	start_two -i
+# isolated_round: on an isolated network, servers reach the gateway and each
+# other's published ports through the host's addresses, and nothing directly
+isolated_round() {
 	ping1 $S1 172.30.0.1
 	! ping1 $S1 172.30.0.3
 	! ping1 $S2 172.30.0.2
+	! in_ns $S1 busybox ping -c1 -W1 fd5f:df16:b872::3 >/dev/null
+	# direct TCP to the other server's real port: dropped (times out, 3 s)
+	serve $S2 80 1
+	! connect $S1 172.30.0.3 80
+	# published ports through the host: the other's and its own, v4 and v6
+	[ "$(connect $S1 198.51.100.1 8082)" = "peer=172.30.0.1" ]
+	wait
+	serve $S1 80 4
+	[ "$(connect $S2 198.51.100.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(connect $S2 172.30.0.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(connect $S1 198.51.100.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(connect $S2 2001:db8:1::1 8080)" = "peer=fd5f:df16:b872::1" ]
+	wait
+}
+
+@test "net: isolated servers reach only the gateway and published ports, br_netfilter on and off" {
+	drv net-create default -i
+	drv start web1 -n default -N /run/netns/$S1 -P 'tcp:*:8080:80'
+	drv start web2 -n default -N /run/netns/$S2 -P 'tcp:*:8082:80'
+	local f=/proc/sys/net/bridge/bridge-nf-call-iptables
+	if in_host test -e $f; then
+		in_host sysctl -qw net.bridge.bridge-nf-call-iptables=1 \
+			net.bridge.bridge-nf-call-ip6tables=1
+		isolated_round
+		in_host sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+			net.bridge.bridge-nf-call-ip6tables=0
+	else
+		echo "# no br_netfilter in this kernel: only the routed path is tested" >&3
+	fi
+	isolated_round
+	# stop and remove: no isolation rule, no bridge table left
+	drv release web1 -n default
+	! in_host nft list table bridge vserver | grep -q vs:web1
+	drv release web2 -n default
+	drv net-remove default
+	! in_host nft list table bridge vserver 2>/dev/null
+	! in_host nft list table inet vserver 2>/dev/null
 }
 
 @test "net: destroy leaves no veth, ifb, address, route, rule, qdisc or record" {
