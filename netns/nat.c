@@ -156,11 +156,18 @@ int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 		"add rule " T " forward oifname \"%s\" ct state established,related accept comment \"%s\"\n",
 		base, net4, n->prefix4, n->bridge, tag, net4, n->prefix4, n->bridge, tag,
 		n->bridge, tag, v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
-	_cleanup_free_ char *iso = NULL;
+	/* isolated: mark the hairpin, i.e. DNATed traffic from the bridge that goes
+	 * back to the subnet (daddr is already translated at -90, both ways);
+	 * a server's replies to outside clients stay unmarked */
+	_cleanup_free_ char *iso = NULL, *iso6 = NULL;
+	if (n->isolate && n->has6)
+		iso6 = vs_xasprintf("add rule " T " hairpin iifname \"%s\" ip6 daddr %s/%d ct status "
+				    "dnat meta mark set meta mark | " HAIRPIN_MARK " comment \"%s\"\n",
+				    n->bridge, net6, n->prefix6, tag);
 	if (n->isolate)
-		iso = vs_xasprintf("%sadd rule " T " hairpin iifname \"%s\" ct status dnat "
-				   "meta mark set meta mark | " HAIRPIN_MARK " comment \"%s\"\n",
-				   base_iso, n->bridge, tag);
+		iso = vs_xasprintf("%sadd rule " T " hairpin iifname \"%s\" ip daddr %s/%d ct status "
+				   "dnat meta mark set meta mark | " HAIRPIN_MARK " comment \"%s\"\n%s",
+				   base_iso, n->bridge, net4, n->prefix4, tag, iso6 ? iso6 : "");
 	_cleanup_free_ char *all = vs_xasprintf("%s%s", cmds, iso ? iso : "");
 	return run(c, all, err, "add nat for network");
 }

@@ -292,7 +292,9 @@ isolated_round() {
 	# published ports through the host: the other's and its own, v4 and v6
 	[ "$(connect $S1 198.51.100.1 8082)" = "peer=172.30.0.1" ]
 	wait
-	serve $S1 80 4
+	serve $S1 80 5
+	# an outside client still shows its own address
+	[ "$(connect $O 198.51.100.1 8080)" = "peer=198.51.100.2" ]
 	[ "$(connect $S2 198.51.100.1 8080)" = "peer=172.30.0.1" ]
 	[ "$(connect $S2 172.30.0.1 8080)" = "peer=172.30.0.1" ]
 	[ "$(connect $S1 198.51.100.1 8080)" = "peer=172.30.0.1" ]
