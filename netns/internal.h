@@ -87,18 +87,24 @@ int link_veth_add(struct nl_sock *sk, const struct ipam_net *n, const char *serv
 /* tap.c: a tap named like a veth's host end, on the bridge, up; its fd */
 int link_tap_add(struct nl_sock *sk, const struct ipam_net *n, const char *server,
 		 struct vs_err *err);
-/* hairpin on; isolated as asked */
+/* hairpin on; isolated as asked (the module passes false: isolation is
+ * nat_isolate_add's, see there) */
 int link_port_flags(struct nl_sock *sk, const char *ifname, bool isolate, struct vs_err *err);
 /* inside the server: lo up, eth0 addresses, up, default routes */
 int link_configure_peer(struct nl_sock *sk, const char *ifname,
 			const struct netns_info *info, struct vs_err *err);
-int link_set_forwarding(bool v6, struct vs_err *err);
+/* ip_forward, IPv6 forwarding if v6, route_localnet on the bridge */
+int link_set_forwarding(const char *bridge, bool v6, struct vs_err *err);
 
 /* ---- nat.c: libnftables ---- */
 int nat_net_add(const struct ipam_net *n, struct vs_err *err);
 /* Removes our whole table (when the last network goes). */
 int nat_table_del(struct vs_err *err);
 int nat_net_del(const char *netname, struct vs_err *err);
+/* a server's port on an isolated network: drops what it sends to other
+ * ports except published-port traffic the host DNATed; goes with
+ * nat_server_del */
+int nat_isolate_add(const char *server, const char *host_if, struct vs_err *err);
 /* ip6 "" or NULL: the server has no IPv6 (ports are published on IPv4 only) */
 int nat_ports_add(const struct ipam_net *n, const char *server, const char *ip4,
 		  const char *ip6, const struct ipam_port *ports, size_t n_ports, struct vs_err *err);

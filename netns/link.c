@@ -317,11 +317,22 @@ int link_configure_peer(struct nl_sock *sk, const char *ifname,
 	return r;
 }
 
-int link_set_forwarding(bool v6, struct vs_err *err)
+/* ip_forward (and IPv6 forwarding) for the namespace, and route_localnet on
+ * the bridge alone: a connection from the host to 127.0.0.1:<published port>
+ * is DNATed to a server and leaves through the bridge with source 127.0.0.1,
+ * which the kernel refuses to route out of an interface without it (the
+ * masquerade in nat_net_add then gives it the gateway's address). Scoped to
+ * the bridge, it goes away with the bridge: nothing to restore. */
+int link_set_forwarding(const char *bridge, bool v6, struct vs_err *err)
 {
 	int r = vs_write_file("/proc/sys/net/ipv4/ip_forward", "1");
 	if (r < 0)
 		return vs_fail(err, -r, "netns: sysctl net.ipv4.ip_forward=1");
+	char path[128];
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/route_localnet", bridge);
+	r = vs_write_file(path, "1");
+	if (r < 0)
+		return vs_fail(err, -r, "netns: sysctl net.ipv4.conf.%s.route_localnet=1", bridge);
 	if (v6) {
 		r = vs_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1");
 		if (r < 0)

@@ -27,6 +27,15 @@ static const char base[] =
 	"add chain " T " forward { type filter hook forward priority filter; policy accept; }\n"
 	"add set " T " published { type inet_proto . inet_service; }\n";
 
+/* Isolation (see nat_isolate_add). The mark chain runs after dstnat, so a
+ * connection's first packet is already DNATed when it looks. */
+#define B "bridge " NETNS_NFT_TABLE
+#define HAIRPIN_MARK "0x00200000"
+static const char base_iso[] =
+	"add chain " T " hairpin { type filter hook prerouting priority -90; policy accept; }\n"
+	"add table " B "\n"
+	"add chain " B " forward { type filter hook forward priority filter; policy accept; }\n";
+
 static void ctx_freep(struct nft_ctx **c)
 {
 	if (*c)
@@ -67,7 +76,7 @@ static int collect(struct nft_ctx *c, const char *chain, const char *tag, char *
 		   size_t *len)
 {
 	char cmd[128], needle[128];
-	snprintf(cmd, sizeof(cmd), "list chain " T " %s", chain);
+	snprintf(cmd, sizeof(cmd), "list chain %s", chain);
 	snprintf(needle, sizeof(needle), "comment \"%s\"", tag);
 	if (nft_run_cmd_from_buffer(c, cmd) != 0)
 		return 0;  /* no chain: nothing of ours there */
@@ -78,7 +87,7 @@ static int collect(struct nft_ctx *c, const char *chain, const char *tag, char *
 		if (!cm || !h || cm[strlen(needle)] != ' ')
 			continue;
 		unsigned long handle = strtoul(h + 9, NULL, 10);
-		char *add = vs_xasprintf("delete rule " T " %s handle %lu\n", chain, handle);
+		char *add = vs_xasprintf("delete rule %s handle %lu\n", chain, handle);
 		*batch = vs_xrealloc(*batch, *len + strlen(add) + 1);
 		memcpy(*batch + *len, add, strlen(add) + 1);
 		*len += strlen(add);
@@ -89,7 +98,8 @@ static int collect(struct nft_ctx *c, const char *chain, const char *tag, char *
 
 static int del_tagged(const char *tag, const char *extra, struct vs_err *err)
 {
-	static const char *chains[] = { "prerouting", "output", "postrouting", "forward" };
+	static const char *chains[] = { T " prerouting", T " output", T " postrouting",
+					T " forward", T " hairpin", B " forward" };
 	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
 	if (!c)
 		return vs_fail(err, ENOMEM, "netns: nft context");
@@ -109,7 +119,11 @@ static int del_tagged(const char *tag, const char *extra, struct vs_err *err)
  * a source rewrite the server answering would reply straight to the client's
  * bridge address, around the host's conntrack, and the client would drop the
  * reply; "oifname bridge ct status dnat masquerade" makes the reply come back
- * through the host. Outside clients keep their address (not from the subnet). */
+ * through the host. Outside clients keep their address (not from the subnet).
+ * The host itself reaching a published port through 127.0.0.1 (DNAT in the
+ * output chain) sends from 127.0.0.1, which a server cannot answer: that is
+ * masqueraded to the gateway's address too (route_localnet on the bridge lets
+ * it leave at all, see link_set_forwarding). */
 int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 {
 	char net4[INET_ADDRSTRLEN], net6[INET6_ADDRSTRLEN], tag[64];
@@ -135,12 +149,54 @@ int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 		"add rule " T " postrouting ip saddr %s/%d oifname != \"%s\" masquerade comment \"%s\"\n"
 		"add rule " T " postrouting ip saddr %s/%d oifname \"%s\" ct status dnat masquerade "
 		"comment \"%s\"\n"
+		"add rule " T " postrouting ip saddr 127.0.0.0/8 oifname \"%s\" masquerade "
+		"comment \"%s\"\n"
 		"%s"
 		"add rule " T " forward iifname \"%s\" accept comment \"%s\"\n"
 		"add rule " T " forward oifname \"%s\" ct state established,related accept comment \"%s\"\n",
 		base, net4, n->prefix4, n->bridge, tag, net4, n->prefix4, n->bridge, tag,
-		v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
-	return run(c, cmds, err, "add nat for network");
+		n->bridge, tag, v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
+	/* isolated: mark the hairpin, i.e. DNATed traffic from the bridge that goes
+	 * back to the subnet (daddr is already translated at -90, both ways);
+	 * a server's replies to outside clients stay unmarked */
+	_cleanup_free_ char *iso = NULL, *iso6 = NULL;
+	if (n->isolate && n->has6)
+		iso6 = vs_xasprintf("add rule " T " hairpin iifname \"%s\" ip6 daddr %s/%d ct status "
+				    "dnat meta mark set meta mark | " HAIRPIN_MARK " comment \"%s\"\n",
+				    n->bridge, net6, n->prefix6, tag);
+	if (n->isolate)
+		iso = vs_xasprintf("%sadd rule " T " hairpin iifname \"%s\" ip daddr %s/%d ct status "
+				   "dnat meta mark set meta mark | " HAIRPIN_MARK " comment \"%s\"\n%s",
+				   base_iso, n->bridge, net4, n->prefix4, tag, iso6 ? iso6 : "");
+	_cleanup_free_ char *all = vs_xasprintf("%s%s", cmds, iso ? iso : "");
+	return run(c, all, err, "add nat for network");
+}
+
+/* Isolation of one server's bridge port, on an isolated network. Not the
+ * bridge's own port isolation (IFLA_BRPORT_ISOLATED): with br_netfilter the
+ * bridge DNATs a server's packet to a published port itself and forwards it
+ * from port to port, which port isolation drops before any hook could tell
+ * it from direct traffic. Instead, in the bridge family's forward hook (only
+ * frames from one port to another pass there; what goes to or comes from the
+ * host does not), everything from this port is dropped unless the hairpin
+ * chain marked it: a packet of a connection the host DNATed (a published
+ * port, both directions). Without br_netfilter such a packet is routed by the
+ * host, not forwarded by the bridge, and never meets the rule. The rules go
+ * in before the port exists, so it is never on the bridge unisolated. */
+int nat_isolate_add(const char *server, const char *host_if, struct vs_err *err)
+{
+	char tag[IPAM_NAME_MAX + 8];
+	snprintf(tag, sizeof(tag), "vs:%s", server);
+	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
+	if (!c)
+		return vs_fail(err, ENOMEM, "netns: nft context");
+	_cleanup_free_ char *cmds = vs_xasprintf(
+		"%s%s"
+		"add rule " B " forward iifname \"%s\" meta mark & " HAIRPIN_MARK " == "
+		HAIRPIN_MARK " accept comment \"%s\"\n"
+		"add rule " B " forward iifname \"%s\" drop comment \"%s\"\n",
+		base, base_iso, host_if, tag, host_if, tag);
+	return run(c, cmds, err, "isolate server");
 }
 
 int nat_table_del(struct vs_err *err)
@@ -148,7 +204,13 @@ int nat_table_del(struct vs_err *err)
 	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
 	if (!c)
 		return vs_failx(err, ENOMEM, "netns: nftables: no context");
-	return run(c, "delete table " T "\n", err, "delete table");
+	int r = run(c, "delete table " T "\n", err, "delete table");
+	/* the bridge table exists only where a network was isolated */
+	if (nft_run_cmd_from_buffer(c, "list table " B) == 0) {
+		int r2 = run(c, "delete table " B "\n", r < 0 ? NULL : err, "delete table");
+		r = r < 0 ? r : r2;
+	}
+	return r;
 }
 
 int nat_net_del(const char *netname, struct vs_err *err)
@@ -175,19 +237,24 @@ static char *port_rules_af(const struct ipam_port *p, int af, const char *srv,
 	char match[96], to[INET6_ADDRSTRLEN + 16];
 	if (p->host_ip[0])
 		snprintf(match, sizeof(match), "%s daddr %s", ipk, p->host_ip);
+	else if (af == AF_INET6)
+		snprintf(match, sizeof(match), "meta nfproto ipv6 fib daddr type local");
 	else
-		snprintf(match, sizeof(match), "meta nfproto %s fib daddr type local",
-			 af == AF_INET6 ? "ipv6" : "ipv4");
+		snprintf(match, sizeof(match), "meta nfproto ipv4 fib daddr type local");
+	/* ::1 cannot be routed out of another interface (IPv6 has no
+	 * route_localnet): left alone, the host's [::1]:port is refused at once
+	 * rather than DNATed into a packet the kernel drops */
+	const char *out_extra = af == AF_INET6 && !p->host_ip[0] ? " ip6 daddr != ::1" : "";
 	if (af == AF_INET6)
 		snprintf(to, sizeof(to), "[%s]:%u", srv, p->port);
 	else
 		snprintf(to, sizeof(to), "%s:%u", srv, p->port);
 	return vs_xasprintf(
 		"add rule " T " prerouting %s %s dport %u dnat %s to %s comment \"%s\"\n"
-		"add rule " T " output %s %s dport %u dnat %s to %s comment \"%s\"\n"
+		"add rule " T " output %s%s %s dport %u dnat %s to %s comment \"%s\"\n"
 		"add rule " T " forward %s daddr %s %s dport %u ct status dnat accept comment \"%s\"\n",
 		match, pr, p->host_port, ipk, to, tag,
-		match, pr, p->host_port, ipk, to, tag,
+		match, out_extra, pr, p->host_port, ipk, to, tag,
 		ipk, srv, pr, p->port, tag);
 }
 

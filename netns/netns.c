@@ -75,7 +75,7 @@ int netns_net_create(const struct netns_net_opts *o, struct vs_err *err)
 		return vs_failx(err, EEXIST, "netns: network %s: already exists", n.name);
 	if ((r = link_sock(&sk, -1, err)) < 0 || (r = link_bridge_add(sk, &n, err)) < 0)
 		goto out_unlock;
-	if ((r = link_set_forwarding(n.has6, err)) < 0)
+	if ((r = link_set_forwarding(n.bridge, n.has6, err)) < 0)
 		goto out_del_bridge;
 	if ((r = nat_net_add(&n, err)) < 0)
 		goto out_del_bridge;
@@ -95,7 +95,7 @@ static int net_ensure(struct nl_sock *sk, const struct ipam_net *n, struct vs_er
 {
 	int r = link_bridge_ensure(sk, n, err);
 	if (r >= 0)
-		r = link_set_forwarding(n->has6, err);
+		r = link_set_forwarding(n->bridge, n->has6, err);
 	if (r >= 0)
 		r = nat_net_add(n, err);
 	return r;
@@ -340,11 +340,14 @@ int netns_server_start(const struct netns_server *s, struct netns_info *info,
 		return r;
 	if (!link_index(sk, n.bridge) && (r = net_ensure(sk, &n, err)) < 0)
 		return r;
+	/* isolation first: the port is never on the bridge without it */
+	if (n.isolate && (r = nat_isolate_add(s->name, inf.host_if, err)) < 0)
+		goto out_iso;
 	if (s->tap_fd && (r = tapfd = link_tap_add(sk, &n, s->name, err)) < 0)
-		return r;
+		goto out_iso;
 	if (!s->tap_fd && (r = link_veth_add(sk, &n, s->name, nsfd, ifname, err)) < 0)
-		return r;
-	if ((r = link_port_flags(sk, inf.host_if, n.isolate, err)) < 0)
+		goto out_iso;
+	if ((r = link_port_flags(sk, inf.host_if, false, err)) < 0)
 		goto out_del_veth;
 	if (!s->tap_fd && ((r = link_sock(&ssk, nsfd, err)) < 0 ||
 			   (r = link_configure_peer(ssk, ifname, &inf, err)) < 0))
@@ -375,6 +378,9 @@ out_tc:
 	tc_clear(sk, inf.host_if, inf.ifb, NULL);
 out_del_veth:
 	link_del(sk, inf.host_if, NULL);  /* the peer goes with it; a tap goes with tapfd */
+out_iso:
+	if (n.isolate)
+		nat_server_del(s->name, NULL, 0, NULL);
 	return r;
 }
 

@@ -215,6 +215,40 @@ hairpin_round() {
 	hairpin_round
 }
 
+# in_host CMD...: a command in the "host" namespace, network only (nsenter,
+# so nothing of the real host's mounts or /sys is remade for it)
+in_host() { nsenter --net=/run/netns/$H "$@"; }
+
+@test "net: the host itself reaches a published port (127.0.0.1, its own addresses)" {
+	local lnet=/proc/sys/net/ipv4/conf/all/route_localnet before
+	before=$(in_host cat $lnet)
+	drv net-create default
+	drv start web1 -n default -N /run/netns/$S1 -P 'tcp:*:8080:80'
+	gw6=$(drv alloc web1 -n default | sed -n 's/.*gw6=\([^ ]*\).*/\1/p')
+	# route_localnet only on the bridge, never "all"
+	[ "$(in_host cat /proc/sys/net/ipv4/conf/vsbr0/route_localnet)" = 1 ]
+	[ "$(in_host cat $lnet)" = "$before" ]
+	serve $S1 80 4
+	# loopback: masqueraded to the gateway's address (a server cannot answer 127.0.0.1)
+	[ "$(in_host "$DRIVER" connect 127.0.0.1 8080)" = "peer=172.30.0.1" ]
+	# the host's own addresses: the outside one and the gateway's, v4 and v6
+	[ "$(in_host "$DRIVER" connect 198.51.100.1 8080)" = "peer=198.51.100.1" ]
+	[ "$(in_host "$DRIVER" connect 172.30.0.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(in_host "$DRIVER" connect 2001:db8:1::1 8080)" = "peer=2001:db8:1::1" ]
+	wait
+	[ "$(grep -c local=172.30.0.2 "$STATE/seen")" = 3 ]
+	grep -q "local=fd5f:df16:b872::2" "$STATE/seen"
+	# [::1] cannot be routed to the bridge: refused at once, not DNATed into a drop
+	run in_host "$DRIVER" connect ::1 8080
+	[ "$status" -ne 0 ] && [[ $output == *"refused"* ]]
+	drv release web1 -n default
+	drv net-remove default
+	# nothing left: no table, no rule, the sysctl as it was, no bridge
+	! in_host nft list table inet vserver 2>/dev/null
+	[ "$(in_host cat $lnet)" = "$before" ]
+	! in_host test -e /proc/sys/net/ipv4/conf/vsbr0
+}
+
 # iperf3 for ~2 s through the cap; prints kbit/s: the bytes the receiver got
 # over the seconds iperf3 says it received them in
 measure() { # measure SERVER_NS [-R]
@@ -245,11 +279,51 @@ measure() { # measure SERVER_NS [-R]
 	[ "$up" -ge 40000 ]
 }
 
-@test "net: isolated bridge ports keep servers apart, not from the gateway" {
-	start_two -i
+# isolated_round: on an isolated network, servers reach the gateway and each
+# other's published ports through the host's addresses, and nothing directly
+isolated_round() {
 	ping1 $S1 172.30.0.1
 	! ping1 $S1 172.30.0.3
 	! ping1 $S2 172.30.0.2
+	! in_ns $S1 busybox ping -c1 -W1 fd5f:df16:b872::3 >/dev/null
+	# direct TCP to the other server's real port: dropped (times out, 3 s)
+	serve $S2 80 1
+	! connect $S1 172.30.0.3 80
+	# published ports through the host: the other's and its own, v4 and v6
+	[ "$(connect $S1 198.51.100.1 8082)" = "peer=172.30.0.1" ]
+	wait
+	serve $S1 80 5
+	# an outside client still shows its own address
+	[ "$(connect $O 198.51.100.1 8080)" = "peer=198.51.100.2" ]
+	[ "$(connect $S2 198.51.100.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(connect $S2 172.30.0.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(connect $S1 198.51.100.1 8080)" = "peer=172.30.0.1" ]
+	[ "$(connect $S2 2001:db8:1::1 8080)" = "peer=fd5f:df16:b872::1" ]
+	wait
+}
+
+@test "net: isolated servers reach only the gateway and published ports, br_netfilter on and off" {
+	drv net-create default -i
+	drv start web1 -n default -N /run/netns/$S1 -P 'tcp:*:8080:80'
+	drv start web2 -n default -N /run/netns/$S2 -P 'tcp:*:8082:80'
+	local f=/proc/sys/net/bridge/bridge-nf-call-iptables
+	if in_host test -e $f; then
+		in_host sysctl -qw net.bridge.bridge-nf-call-iptables=1 \
+			net.bridge.bridge-nf-call-ip6tables=1
+		isolated_round
+		in_host sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+			net.bridge.bridge-nf-call-ip6tables=0
+	else
+		echo "# no br_netfilter in this kernel: only the routed path is tested" >&3
+	fi
+	isolated_round
+	# stop and remove: no isolation rule, no bridge table left
+	drv release web1 -n default
+	! in_host nft list table bridge vserver | grep -q vs:web1
+	drv release web2 -n default
+	drv net-remove default
+	! in_host nft list table bridge vserver 2>/dev/null
+	! in_host nft list table inet vserver 2>/dev/null
 }
 
 @test "net: destroy leaves no veth, ifb, address, route, rule, qdisc or record" {

@@ -131,6 +131,59 @@ c, a = s.accept(); print("peer", a[0], flush=True)' >"$VSTMP/seen" &
 	[ "$(in_vns "$C" curl -sf -m 3 'http://[2001:db8:2::1]:8080/')" = "served-by-$W" ]
 }
 
+mk_httpd() { # mk_httpd NAME ARGS...: a server answering "served-by-NAME" on port 80
+	local n=$1
+	shift
+	vs create "$n" "$@" -- sh -c \
+		"mkdir -p /www; echo served-by-\$HOSTNAME >/www/index.html; httpd -f -p 80 -h /www"
+}
+
+# isolated_round: what the isolated network's servers and the host reach
+isolated_round() {
+	# the host itself: 127.0.0.1, its own addresses (v4, v6), the gateway's
+	[ "$(in_vns "$VNS" curl -sf -m 3 http://127.0.0.1:8081/)" = "served-by-${W}1" ]
+	[ "$(in_vns "$VNS" curl -sf -m 3 http://203.0.113.1:8082/)" = "served-by-${W}2" ]
+	[ "$(in_vns "$VNS" curl -sf -m 3 'http://[2001:db8:2::1]:8081/')" = "served-by-${W}1" ]
+	[ "$(in_vns "$VNS" curl -sf -m 3 http://10.77.0.1:8082/)" = "served-by-${W}2" ]
+	# each other's and their own published ports, through the host's address
+	[ "$(in_server "${W}2" curl -sf -m 3 http://203.0.113.1:8081/)" = "served-by-${W}1" ]
+	[ "$(in_server "${W}1" curl -sf -m 3 http://203.0.113.1:8082/)" = "served-by-${W}2" ]
+	[ "$(in_server "${W}1" curl -sf -m 3 http://203.0.113.1:8081/)" = "served-by-${W}1" ]
+	# but not each other directly
+	run in_server "${W}2" curl -sf -m 2 http://10.77.0.2:80/
+	[ "$status" -ne 0 ]
+	vs exec "${W}1" ping -c1 -W2 10.77.0.1 >/dev/null
+	run vs exec "${W}1" ping -c1 -W1 10.77.0.3
+	[ "$status" -eq 1 ]
+}
+
+@test "vserver net: isolated servers reach published ports, not each other; the host reaches them on 127.0.0.1" {
+	vs net create tenants --bridge vsbr9 --subnet 10.77.0.0/24 --isolate
+	mk_httpd "${W}1" --net tenants --publish 8081:80
+	mk_httpd "${W}2" --net tenants --publish 8082:80
+	vs start "${W}1"
+	vs start "${W}2"
+	wait_for vs exec "${W}1" sh -c 'netstat -ltn | grep -q ":80 "'
+	wait_for vs exec "${W}2" sh -c 'netstat -ltn | grep -q ":80 "'
+	local f=/proc/sys/net/bridge/bridge-nf-call-iptables
+	if in_vns "$VNS" test -e $f; then
+		in_vns "$VNS" sysctl -qw net.bridge.bridge-nf-call-iptables=1 \
+			net.bridge.bridge-nf-call-ip6tables=1
+		isolated_round
+		in_vns "$VNS" sysctl -qw net.bridge.bridge-nf-call-iptables=0 \
+			net.bridge.bridge-nf-call-ip6tables=0
+	else
+		echo "# no br_netfilter in this kernel: only the routed path is tested" >&3
+	fi
+	isolated_round
+	vs destroy --force "${W}1"
+	vs destroy --force "${W}2"
+	vs net rm tenants
+	[ -z "$(vs net ls)" ]
+	! in_vns "$VNS" nft list table inet vserver >/dev/null 2>&1
+	! in_vns "$VNS" nft list table bridge vserver >/dev/null 2>&1
+}
+
 @test "vserver net: --net none gives only lo" {
 	mk_idle "$W" --net none
 	run vs info --format json "$W"
