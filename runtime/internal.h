@@ -80,6 +80,8 @@ struct rt_record {
 	unsigned long long start_time;  /* /proc/PID/stat field 22, against pid reuse */
 	struct vs_cgroup cg;
 	bool has_cg;
+	/* the delegated cgroup below cg where the processes live, or "" */
+	char cg_inner[72];
 	char oci_version[32];
 	/* no mount namespace: the container's mounts are under a bind of its
 	 * rootfs in the host's namespace; the bind's mount id and the id the
