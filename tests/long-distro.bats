@@ -112,11 +112,29 @@ pidns_members() {
 	vs exec "$D" systemctl is-active systemd-journald.service dbus.service
 	vs exec "$D" grep -qx '0::/system.slice/systemd-journald.service' \
 		/proc/"$(vs exec "$D" systemctl show -P MainPID systemd-journald.service)"/cgroup
-	[ -d "/sys/fs/cgroup/unified/vsrun-vserver/$D/system.slice" ]
+	# below the delegated cgroup "guest": the limits are on the level above
+	[ -d "/sys/fs/cgroup/unified/vsrun-vserver/$D/guest/system.slice" ]
+	[ -z "$(cat /sys/fs/cgroup/unified/vsrun-vserver/"$D"/cgroup.procs)" ]
 	# and the server's limits still hold from the v1 hierarchies
 	[ "$(vs_cg memory "$D" memory.limit_in_bytes)" = 536870912 ]
+	[ "$(vs_cg pids "$D" pids.max)" = 512 ]
 	init=$(vs info --format json "$D" | jq -r .pid)
-	grep -qx "$init" /sys/fs/cgroup/memory/vsrun-vserver/"$D"/cgroup.procs
+	for h in memory pids cpu freezer devices; do
+		grep -qx "$init" /sys/fs/cgroup/$h/vsrun-vserver/"$D"/guest/cgroup.procs
+		[ -z "$(cat /sys/fs/cgroup/$h/vsrun-vserver/"$D"/cgroup.procs)" ]
+	done
+	# an exec'd process joins the guest's cgroup in every hierarchy: its
+	# cgroup namespace's root, "/" from inside
+	run vs exec "$D" cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	echo "# exec: $(echo $output)" >&3
+	[ -z "$(echo "$output" | grep -v ':/$')" ]
+	# live limits and stats are the outer cgroup's
+	vs set "$D" --memory 256M
+	[ "$(vs_cg memory "$D" memory.limit_in_bytes)" = 268435456 ]
+	st=$(vs stats --format json "$D")
+	echo "# stats: $st" >&3
+	echo "$st" | jq -e '.memoryLimit == 268435456 and .memoryUsage > 1048576 and .pids >= 3 and .pidsLimit == 512'
 
 	# ps inside lists exactly the processes of the server's pid namespace
 	inside=$(vs exec "$D" ps -e -o pid=,comm= | awk '$2 != "ps" { print $2 }' | sort)
