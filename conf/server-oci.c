@@ -154,8 +154,10 @@ static void process(yajl_gen g, const struct conf_server *s, const struct conf_i
 {
 	GS(g, "process");
 	yajl_gen_map_open(g);
+	/* a full system's init gets a pty as /dev/console for its boot and
+	 * shutdown messages (the start helper relays it into console.log) */
 	GS(g, "terminal");
-	yajl_gen_bool(g, 0);
+	yajl_gen_bool(g, s->init);
 	GS(g, "user");
 	yajl_gen_map_open(g);
 	unsigned uid = 0, gid = 0;

@@ -59,6 +59,15 @@ boot_settled() {
 	[ "$state" = running ] || [ "$state" = degraded ]
 }
 
+# console_relays: pids of the console relays of this test's servers
+console_relays() {
+	local p
+	for p in $(pgrep -x vserver-console); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "VSERVER_ROOT=$VSTMP" && echo "$p"
+	done
+	return 0
+}
+
 # pids of the host's processes in the pid namespace of process $1
 pidns_members() {
 	local ns p
@@ -107,6 +116,8 @@ pidns_members() {
 	boot_settled
 
 	[ "$(vs exec "$D" cat /proc/1/comm)" = systemd ]
+	# one console relay, outside the server
+	[ "$(console_relays | wc -l)" -eq 1 ]
 	vs exec "$D" cat /proc/1/environ | tr '\0' '\n' | grep -qx container=vserver
 	# systemd runs its services in the cgroup tree it was given
 	vs exec "$D" systemctl is-active systemd-journald.service dbus.service
@@ -151,6 +162,15 @@ pidns_members() {
 	# (a kill after the timeout would be 137)
 	vs stop --timeout 60 "$D"
 	[ "$(vs info --format json "$D" | jq -r .lastExit)" -eq 0 ]
+	# systemd's boot and shutdown messages reached console.log through the
+	# server's /dev/console (a pty the start helper relays), plain "\n" lines
+	vs logs "$D" | grep -q 'Welcome to .*Debian'
+	vs logs "$D" | grep -q 'Reached target.*Multi-User System'
+	vs logs "$D" | grep -q 'Exiting container'
+	echo "# console.log: $(vs logs "$D" | wc -l) lines, $(vs logs "$D" | grep -c $'\r') with a CR" >&3
+	vs logs "$D" | grep -v $'\r' | grep -q 'Reached target'
+	# the relay went with the server
+	! console_relays | grep -q .
 	vs logs "$D" | tail -n 1 | grep -q 'exited with status 0$'
 	[ -z "$(vs_leftovers "$D")" ]
 
