@@ -118,6 +118,9 @@ pidns_members() {
 	[ "$(vs exec "$D" cat /proc/1/comm)" = systemd ]
 	# one console relay, outside the server
 	[ "$(console_relays | wc -l)" -eq 1 ]
+	echo "# console relay: $(grep -E 'VmRSS|RssAnon' /proc/"$(console_relays)"/status | tr -s ' \t\n' ' ')" >&3
+	# systemd started a getty on the console: its prompt came through
+	wait_for sh -c "'$VSERVER' logs '$D' | grep -q 'login:'"
 	vs exec "$D" cat /proc/1/environ | tr '\0' '\n' | grep -qx container=vserver
 	# systemd runs its services in the cgroup tree it was given
 	vs exec "$D" systemctl is-active systemd-journald.service dbus.service
