@@ -28,6 +28,13 @@ int cg_detect_mode(enum cg_mode *mode, struct vs_err *err);
 int cg_resolve(const char *cgroups_path, const char *id, struct vs_cgroup *cg,
 	       struct vs_err *err);
 
+/* The cgroup called name directly below cg, into *child: a server whose
+ * limits sit on cg while its processes and cgroup namespace live below it
+ * (what the runtime calls the delegated cgroup). name is one path
+ * component: not empty, no '/', not "." or "..", at most 64 bytes. */
+int cg_child(const struct vs_cgroup *cg, const char *name, struct vs_cgroup *child,
+	     struct vs_err *err);
+
 /* Makes the cgroup (in every v1 hierarchy, or on v2 with controllers enabled
  * down the path) and applies res (may be NULL). Refuses, with a clear error,
  * a setting the host cannot honour. On failure nothing is left behind. */

@@ -530,6 +530,26 @@ out_rmdir:
 	return r;
 }
 
+int cg_child(const struct vs_cgroup *cg, const char *name, struct vs_cgroup *child,
+	     struct vs_err *err)
+{
+	size_t n = strlen(name);
+	if (!n || n > 64 || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return vs_failx(err, EINVAL,
+				"cgroup: delegated cgroup \"%s\": expected one path component "
+				"(no '/', not . or .., 1-64 bytes)", name);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return vs_failx(err, EINVAL,
+					"cgroup: delegated cgroup: control character in the name");
+	child->mode = cg->mode;
+	if ((size_t)snprintf(child->path, sizeof(child->path), "%s/%s", cg->path, name) >=
+	    sizeof(child->path))
+		return vs_failx(err, ENAMETOOLONG, "cgroup: delegated cgroup %s/%s: path too long",
+				cg->path, name);
+	return 0;
+}
+
 int cg_update(const struct vs_cgroup *cg, const struct conf_resources *res, struct vs_err *err)
 {
 	if (!res)

@@ -297,6 +297,13 @@ const char *const *conf_known_seccomp_archs(void);
 const char *const *conf_known_seccomp_flags(void);
 const char *conf_seccomp_action_name(int action);
 
+/* Annotation: limits stay on linux.cgroupsPath; the container's processes
+ * and its cgroup namespace go into the cgroup of this name directly below
+ * it, which the container may write (a full system's init: see
+ * docs/vserver.md). The guest can then change only that inner cgroup's
+ * files, whose effect the outer one bounds. */
+#define CONF_ANN_DELEGATE_CGROUP "org.vserver.delegate-cgroup"
+
 /* The annotation value for key, or NULL. */
 const char *conf_annotation(const struct conf_config *cfg, const char *key);
 

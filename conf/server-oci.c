@@ -154,8 +154,10 @@ static void process(yajl_gen g, const struct conf_server *s, const struct conf_i
 {
 	GS(g, "process");
 	yajl_gen_map_open(g);
+	/* a full system's init gets a pty as /dev/console for its boot and
+	 * shutdown messages (the start helper relays it into console.log) */
 	GS(g, "terminal");
-	yajl_gen_bool(g, 0);
+	yajl_gen_bool(g, s->init);
 	GS(g, "user");
 	yajl_gen_map_open(g);
 	unsigned uid = 0, gid = 0;
@@ -301,6 +303,14 @@ char *conf_server_oci_config(const struct conf_server *s, const struct conf_imag
 	yajl_gen_map_open(g);
 	GS(g, "org.vserver.name");
 	GS(g, s->name);
+	if (s->init) {
+		/* the limits on /vsrun-vserver/NAME, the guest (and its cgroup
+		 * namespace, so its writable cgroup2 root) one level below: its
+		 * root can write its own memory.max on a host without nsdelegate,
+		 * but that bounds only the inner cgroup, within the outer one */
+		GS(g, CONF_ANN_DELEGATE_CGROUP);
+		GS(g, "guest");
+	}
 	yajl_gen_map_close(g);
 	GS(g, "linux");
 	yajl_gen_map_open(g);

@@ -433,10 +433,23 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 			return r;
 	}
 	add_default_device_rules(lx);
+	/* where init goes: the cgroup itself, or the delegated one below it */
+	struct vs_cgroup run_cg = rec->cg;
+	const char *inner = conf_annotation(cfg, CONF_ANN_DELEGATE_CGROUP);
+	if (inner) {
+		r = cg_child(&rec->cg, inner, &run_cg, err);
+		if (r < 0)
+			return vs_wrap(err, "annotation " CONF_ANN_DELEGATE_CGROUP);
+		snprintf(rec->cg_inner, sizeof(rec->cg_inner), "%s", inner);
+	}
 	r = cg_create(&rec->cg, lx->has_resources ? &lx->resources : NULL, err);
 	if (r < 0)
 		return r;
 	c->cg_made = true;
+	/* no limits of its own: the outer cgroup's bound it, and on v2 making
+	 * it enables the controllers in the outer one's subtree_control */
+	if (inner && (r = cg_create(&run_cg, NULL, err)) < 0)
+		return r;
 	r = make_fifo(c, err);
 	if (r < 0)
 		return r;
@@ -490,7 +503,7 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 			goto out_fds;
 		}
 	}
-	int cg_fd = in_userns ? -1 : cg_open_dir_fd(&rec->cg, NULL);
+	int cg_fd = in_userns ? -1 : cg_open_dir_fd(&run_cg, NULL);
 	pid_t pid = in_userns ? clone_init_in_userns(flags, &a, lx->ns[CONF_NS_USER].path, err)
 			      : clone_init(c, flags, cg_fd, &a, err);
 	bool into_cg = cg_fd >= 0;
@@ -519,7 +532,7 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	if (rt_sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
 		return vs_failx(err, EIO, "container init exited during create");
 	if (!into_cg || rec->cg.mode != CG_MODE_V2) {
-		r = cg_enter(&rec->cg, pid, err);
+		r = cg_enter(&run_cg, pid, err);
 		if (r < 0)
 			return r;
 	}

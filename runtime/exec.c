@@ -198,7 +198,13 @@ int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_st
 	close(c.sync_fd);
 	c.sync_fd = -1;
 	vs_closep(&c.console_fd);
-	if (rec.has_cg && (r = cg_enter_exec(&rec.cg, pid, rec.st.pid, err)) < 0)
+	/* into the delegated cgroup where the container has one: inside its
+	 * cgroup namespace, and never into the outer one, which would break
+	 * cgroup2's no-internal-process rule */
+	struct vs_cgroup ecg = rec.cg;
+	if (rec.has_cg && rec.cg_inner[0] && (r = cg_child(&rec.cg, rec.cg_inner, &ecg, err)) < 0)
+		goto out_kill;
+	if (rec.has_cg && (r = cg_enter_exec(&ecg, pid, rec.st.pid, err)) < 0)
 		goto out_kill;
 	if (rt_sync_send(sync_parent, SYNC_GO, NULL) < 0) {
 		r = vs_failx(err, EIO, "exec: the new process exited early");

@@ -80,6 +80,8 @@ struct rt_record {
 	unsigned long long start_time;  /* /proc/PID/stat field 22, against pid reuse */
 	struct vs_cgroup cg;
 	bool has_cg;
+	/* the delegated cgroup below cg where the processes live, or "" */
+	char cg_inner[72];
 	char oci_version[32];
 	/* no mount namespace: the container's mounts are under a bind of its
 	 * rootfs in the host's namespace; the bind's mount id and the id the
@@ -158,6 +160,8 @@ int rt_setup_process(const struct conf_process *p, const struct conf_linux *lx,
 
 /* foreground helpers (tty.c) */
 int rt_wait_forward(pid_t pid, int pty_master, int *exit_status);
+/* Copies between a server's console pty and stdin/stdout until it is gone. */
+void rt_console_relay(int master, pid_t init);
 int rt_create_full(const struct rt_ctx *ctx, const struct rt_create_opts *o, pid_t *pid,
 		   int *pty_master, struct vs_err *err);
 int rt_sync_send_data(int fd, const char *data);

@@ -29,7 +29,7 @@ struct rt_create_opts {
 	int preserve_fds;         /* fds 3 .. 3+n-1 are passed to the container */
 	bool detach;              /* run only */
 	bool keep;                /* run only: do not delete after exit */
-	bool detach_tty_ok;       /* run only: terminal without a console socket (proxied) */
+	bool detach_tty_ok;       /* run, vserver: terminal without a console socket (the caller gets the master) */
 };
 
 enum rt_status { RT_CREATING, RT_CREATED, RT_RUNNING, RT_PAUSED, RT_STOPPED };

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -64,6 +65,32 @@ static int net_start(struct srv_ctx *c, const struct conf_server *s, pid_t pid, 
 	free(ports);
 	free(ips);
 	return r;
+}
+
+/* runs in: the start helper. An --init server has a pty as /dev/console
+ * (systemd writes its boot and shutdown messages there): a child of ours
+ * relays it to and from the monitor's pipes (our stdin and stdout) while the
+ * server lives, reparented to the monitor when we exit. It keeps only those:
+ * the report pipe (fd 3) must reach EOF when we exit, stderr is the
+ * monitor's too. */
+static void console_relay(int master, pid_t init)
+{
+	pid_t p = fork();
+	if (p != 0)
+		return;
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (devnull >= 0)
+		dup2(devnull, 2);
+	if (dup2(master, 3) < 0)
+		_exit(1);
+	syscall(SYS_close_range, 4, ~0U, 0);
+	sigset_t all;
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	prctl(PR_SET_NAME, "vserver-console");
+	rt_console_relay(3, init);
+	_exit(0);
 }
 
 /* runs in: the start helper (`vserver __start NAME`), a child of the
@@ -118,12 +145,17 @@ int srv_workload_start(struct srv_ctx *c, const char *name, bool adopt, struct s
 	}
 	/* a stale container of the same name (a monitor killed with -9) */
 	rt_delete(&c->rt, name, true, &ign);
-	struct rt_create_opts o = { .id = name, .bundle = dir };
-	r = rt_create_full(&c->rt, &o, &out->pid, NULL, err);
+	struct rt_create_opts o = { .id = name, .bundle = dir, .detach_tty_ok = true };
+	int master = -1;
+	r = rt_create_full(&c->rt, &o, &out->pid, &master, err);
 	if (r >= 0)
 		r = net_start(c, s, out->pid, err);
 	if (r >= 0)
 		r = rt_start(&c->rt, name, err);
+	if (r >= 0 && master >= 0)
+		console_relay(master, out->pid);
+	if (master >= 0)
+		close(master);
 	if (r >= 0 && rt_record_read(&c->rt, name, &rec, err) >= 0) {
 		out->cg_mode = (int)rec.cg.mode;
 		snprintf(out->cg_path, sizeof(out->cg_path), "%s", rec.cg.path);

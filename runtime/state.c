@@ -187,6 +187,10 @@ int rt_record_write(const struct rt_ctx *ctx, const struct rt_record *rec, struc
 		GSTR(g, rec->cg.path);
 		GSTR(g, "cgroupMode");
 		yajl_gen_integer(g, rec->cg.mode);
+		if (rec->cg_inner[0]) {
+			GSTR(g, "cgroupInner");
+			GSTR(g, rec->cg_inner);
+		}
 	}
 	yajl_gen_map_close(g);
 	_cleanup_free_ char *json = gen_finish(g);
@@ -256,6 +260,7 @@ int rt_record_read(const struct rt_ctx *ctx, const char *id, struct rt_record *r
 		rec->has_cg = true;
 		snprintf(rec->cg.path, sizeof(rec->cg.path), "%s", cgp);
 		rec->cg.mode = (enum cg_mode)tint(root, "cgroupMode");
+		snprintf(rec->cg_inner, sizeof(rec->cg_inner), "%s", tstr(root, "cgroupInner"));
 	}
 	const char *ap[] = { "annotations", NULL };
 	yajl_val an = yajl_tree_get(root, ap, yajl_t_object);

@@ -59,6 +59,15 @@ boot_settled() {
 	[ "$state" = running ] || [ "$state" = degraded ]
 }
 
+# console_relays: pids of the console relays of this test's servers
+console_relays() {
+	local p
+	for p in $(pgrep -x vserver-console); do
+		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "VSERVER_ROOT=$VSTMP" && echo "$p"
+	done
+	return 0
+}
+
 # pids of the host's processes in the pid namespace of process $1
 pidns_members() {
 	local ns p
@@ -107,16 +116,39 @@ pidns_members() {
 	boot_settled
 
 	[ "$(vs exec "$D" cat /proc/1/comm)" = systemd ]
+	# one console relay, outside the server
+	[ "$(console_relays | wc -l)" -eq 1 ]
+	echo "# console relay: $(grep -E 'VmRSS|RssAnon' /proc/"$(console_relays)"/status | tr -s ' \t\n' ' ')" >&3
+	# systemd started a getty on the console: its prompt came through
+	wait_for sh -c "'$VSERVER' logs '$D' | grep -q 'login:'"
 	vs exec "$D" cat /proc/1/environ | tr '\0' '\n' | grep -qx container=vserver
 	# systemd runs its services in the cgroup tree it was given
 	vs exec "$D" systemctl is-active systemd-journald.service dbus.service
 	vs exec "$D" grep -qx '0::/system.slice/systemd-journald.service' \
 		/proc/"$(vs exec "$D" systemctl show -P MainPID systemd-journald.service)"/cgroup
-	[ -d "/sys/fs/cgroup/unified/vsrun-vserver/$D/system.slice" ]
+	# below the delegated cgroup "guest": the limits are on the level above
+	[ -d "/sys/fs/cgroup/unified/vsrun-vserver/$D/guest/system.slice" ]
+	[ -z "$(cat /sys/fs/cgroup/unified/vsrun-vserver/"$D"/cgroup.procs)" ]
 	# and the server's limits still hold from the v1 hierarchies
 	[ "$(vs_cg memory "$D" memory.limit_in_bytes)" = 536870912 ]
+	[ "$(vs_cg pids "$D" pids.max)" = 512 ]
 	init=$(vs info --format json "$D" | jq -r .pid)
-	grep -qx "$init" /sys/fs/cgroup/memory/vsrun-vserver/"$D"/cgroup.procs
+	for h in memory pids cpu freezer devices; do
+		grep -qx "$init" /sys/fs/cgroup/$h/vsrun-vserver/"$D"/guest/cgroup.procs
+		[ -z "$(cat /sys/fs/cgroup/$h/vsrun-vserver/"$D"/cgroup.procs)" ]
+	done
+	# an exec'd process joins the guest's cgroup in every hierarchy: its
+	# cgroup namespace's root, "/" from inside
+	run vs exec "$D" cat /proc/self/cgroup
+	[ "$status" -eq 0 ]
+	echo "# exec: $(echo $output)" >&3
+	[ -z "$(echo "$output" | grep -v ':/$')" ]
+	# live limits and stats are the outer cgroup's
+	vs set "$D" --memory 256M
+	[ "$(vs_cg memory "$D" memory.limit_in_bytes)" = 268435456 ]
+	st=$(vs stats --format json "$D")
+	echo "# stats: $st" >&3
+	echo "$st" | jq -e '.memoryLimit == 268435456 and .memoryUsage > 1048576 and .pids >= 3 and .pidsLimit == 512'
 
 	# ps inside lists exactly the processes of the server's pid namespace
 	inside=$(vs exec "$D" ps -e -o pid=,comm= | awk '$2 != "ps" { print $2 }' | sort)
@@ -133,6 +165,15 @@ pidns_members() {
 	# (a kill after the timeout would be 137)
 	vs stop --timeout 60 "$D"
 	[ "$(vs info --format json "$D" | jq -r .lastExit)" -eq 0 ]
+	# systemd's boot and shutdown messages reached console.log through the
+	# server's /dev/console (a pty the start helper relays), plain "\n" lines
+	vs logs "$D" | grep -q 'Welcome to .*Debian'
+	vs logs "$D" | grep -q 'Reached target.*Multi-User System'
+	vs logs "$D" | grep -q 'Exiting container'
+	echo "# console.log: $(vs logs "$D" | wc -l) lines, $(vs logs "$D" | grep -c $'\r') with a CR" >&3
+	vs logs "$D" | grep -v $'\r' | grep -q 'Reached target'
+	# the relay went with the server
+	! console_relays | grep -q .
 	vs logs "$D" | tail -n 1 | grep -q 'exited with status 0$'
 	[ -z "$(vs_leftovers "$D")" ]
 

@@ -241,6 +241,54 @@ run_detached_with() {
 	done
 }
 
+@test "cgroups: a delegated cgroup holds the processes in every hierarchy, the limits stay above, delete removes both" {
+	run_detached_with '.annotations["org.vserver.delegate-cgroup"] = "guest" | .linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 40}'
+	local pid c
+	pid=$(vsrun state "$ID" | jq .pid)
+	# the cgroup namespace is rooted at the inner cgroup: "/" from inside
+	for c in cpu cpuacct cpuset memory devices freezer blkio pids; do
+		grep -qx "$pid" "$(v1 $c)/guest/cgroup.procs"
+		[ -z "$(cat "$(v1 $c)/cgroup.procs")" ]
+		grep -q ":$c:/\$" <(vsrun exec "$ID" cat /proc/self/cgroup)
+	done
+	[ "$(cat "$(v1 memory)/memory.limit_in_bytes")" = 67108864 ]
+	[ "$(cat "$(v1 pids)/pids.max")" = 40 ]
+	[ "$(cat "$(v1 pids)/guest/pids.max")" = max ]
+	# an exec'd process joins the inner cgroup, never the outer one
+	vsrun exec "$ID" sh -c 'sleep 1000 </dev/null >/dev/null 2>&1 &'
+	[ "$(wc -l <"$(v1 pids)/guest/cgroup.procs")" -ge 2 ]
+	[ -z "$(cat "$(v1 pids)/cgroup.procs")" ]
+	# live limits on the outer one; the inner one is bounded by it
+	run vsrun update --pids-limit 20 "$ID"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$(v1 pids)/pids.max")" = 20 ]
+	run vsrun exec "$ID" sh -c 'i=0; while [ $i -lt 30 ]; do sleep 60 </dev/null >/dev/null 2>&1 & i=$((i + 1)); done; echo forked $i'
+	[[ $output != *"forked 30"* ]]
+	# v1 counts the refusal where the forking process is: the inner cgroup
+	echo "# pids.events: outer $(cat "$(v1 pids)/pids.events"), inner $(cat "$(v1 pids)/guest/pids.events")" >&3
+	[ "$(awk '{ print $2 }' "$(v1 pids)/guest/pids.events")" -ge 1 ]
+	[ "$(cat "$(v1 pids)/pids.current")" -le 20 ]
+	run vsrun delete --force "$ID"
+	[ "$status" -eq 0 ]
+	for c in /sys/fs/cgroup/*/vsrun/"$ID"; do
+		[ ! -e "$c" ] || { echo "left: $c"; false; }
+	done
+}
+
+@test "cgroups: a delegated cgroup name that is not one path component is refused, leaving nothing" {
+	local bad
+	for bad in ../x a/b "" .; do
+		jq_config ".annotations[\"org.vserver.delegate-cgroup\"] = \"$bad\""
+		run vsrun create -b "$BUNDLE" "$ID"
+		echo "$output"
+		[ "$status" -ne 0 ]
+		[ "${#lines[@]}" -eq 1 ]
+		[[ $output == *"org.vserver.delegate-cgroup"*"expected one path component"* ]]
+		[ -z "$(ls -A "$ROOT")" ]
+		[ -z "$(ls -d /sys/fs/cgroup/*/vsrun/"$ID" 2>/dev/null)" ]
+	done
+}
+
 # oom_event_in TOP CONTAINER-LIMIT PARENT-LIMIT: a container under
 # /TOP/c with its own memory limit and its parent /TOP's; `vsrun events`
 # watches while a 128 MiB hog runs; prints the oom event

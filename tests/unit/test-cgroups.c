@@ -212,6 +212,14 @@ static void test_resolve(void)
 	   "\"..\" refused: %s", err.msg);
 	check(cg_resolve("/", "abc", &cg, &err) == -EINVAL, "the root cgroup refused: %s", err.msg);
 	check(cg_resolve(NULL, "../x", &cg, &err) == -EINVAL, "an id with / refused");
+	struct vs_cgroup in;
+	check(cg_child(&cg, "guest", &in, &err) == 0 && !strcmp(in.path, "/x/y/guest") &&
+	      in.mode == cg.mode, "delegated cgroup one level below (%s)", in.path);
+	static const char *const bad[] = { "", ".", "..", "a/b", "/a", "a\n",
+		"0123456789012345678901234567890123456789012345678901234567890123x" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check(cg_child(&cg, bad[i], &in, &err) == -EINVAL && strstr(err.msg, "delegated cgroup"),
+		      "delegated cgroup name %zu refused: %s", i, err.msg);
 }
 
 static void test_conversions(void)

@@ -1008,10 +1008,14 @@ static void test_server_oci(void)
 			   !strcmp(c->process->env[vs_strv_len(c->process->env) - 1], "container=vserver"),
 			   "init server: container=vserver");
 			ok(c->linux_.ns[CONF_NS_CGROUP].present, "init server: own cgroup namespace");
+			is_str(conf_annotation(c, CONF_ANN_DELEGATE_CGROUP), "guest",
+			       "init server: processes in the delegated cgroup \"guest\" below the limits");
 		} else {
 			ok(cg && !strcmp(cg->type, "cgroup") && (cg->flags & MS_RDONLY),
 			   "plain server: cgroup view read-only");
 			ok(!run && !lock, "plain server: no /run tmpfs");
+			ok(!conf_annotation(c, CONF_ANN_DELEGATE_CGROUP),
+			   "plain server: no delegated cgroup");
 		}
 		conf_free(c);
 	}

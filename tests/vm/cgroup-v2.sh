@@ -5,7 +5,7 @@
 # forks, cpu.max throttles, pause/resume freeze, update is live, delete
 # removes the cgroup. Needs a pure cgroup2 hierarchy with the controllers
 # enabled at the root (the VM's /init does that) and jq.
-TESTS="own_cgroup pause resume update delete oom pids cpu exec_nested nsdelegate run"
+TESTS="own_cgroup pause resume update delete oom pids cpu exec_nested nsdelegate flat_raises delegated delegated_exec delegated_oom delegated_update delegated_delete run"
 . "$(dirname "$0")/lib.inc"
 
 # --- own cgroup, pause, resume, update, delete: one long-lived container
@@ -118,6 +118,80 @@ if bundle nest '["/bin/sh","-c","mkdir /sys/fs/cgroup/init && echo $$ >/sys/fs/c
 	check "exec_nested: exec joins init's cgroup when init enabled controllers below the container's; delete removes both" nested_exec
 else
 	not_ok "exec_nested: the container did not start"
+fi
+
+# --- a writable cgroup2 (what a systemd guest gets) on a host WITHOUT
+# nsdelegate (this VM's default mount; the nsdelegate test below adds it). flat_raises, the control: with the container's processes in
+# the cgroup that carries its limits, its root raises its own memory.max.
+# delegated: with the org.vserver.delegate-cgroup annotation (what
+# `vserver create --init` writes) the limits stay on /vstest-dlg, the guest
+# lives in /vstest-dlg/guest and its cgroup namespace is rooted there: the
+# same write succeeds but changes only the inner cgroup, and a 64M hog exec'd
+# into the guest is still OOM-killed under the outer 32M.
+RW_CG='.mounts |= map(if .destination == "/sys/fs/cgroup" then .type = "cgroup2" | .options = ["nosuid", "noexec", "nodev"] else . end)'
+RAISE='cd /sys/fs/cgroup; echo max >memory.max; echo own=$?; echo root=$(cat memory.max)'
+if grep -q nsdelegate /proc/mounts; then
+	for t in flat_raises delegated delegated_exec delegated_oom delegated_update delegated_delete; do
+		skip "$t: $CG is mounted with nsdelegate here"
+	done
+else
+	if bundle flat "[\"/bin/sh\",\"-c\",\"$RAISE; exec sleep 1000\"]" \
+		".linux.resources.memory.limit = 33554432 | $RW_CG" && launch flat; then
+		raised() {
+			wait_grep '^root=' "$T/flat.out" || return 1
+			diag "flat_raises: $(tr '\n' ' ' <"$T/flat.out")"
+			grep -q '^own=0' "$T/flat.out" && file_is $CG/vstest-flat/memory.max max
+		}
+		check "flat_raises: without nsdelegate or a delegated cgroup the guest raises its own memory.max (the hole)" raised
+		vs delete --force flat >/dev/null 2>&1
+	else
+		not_ok "flat_raises: the container did not start"
+	fi
+	if bundle dlg "[\"/bin/sh\",\"-c\",\"$RAISE; mkdir init && echo \$\$ >init/cgroup.procs && echo +memory +pids >cgroup.subtree_control; echo sub=\$?; exec sleep 1000\"]" \
+		".linux.resources.memory.limit = 33554432 | .annotations[\"org.vserver.delegate-cgroup\"] = \"guest\" | $RW_CG" &&
+		launch dlg; then
+		pid=$(pid_of dlg)
+		delegated() {
+			wait_grep '^sub=' "$T/dlg.out" || return 1
+			diag "delegated: $(tr '\n' ' ' <"$T/dlg.out"); init: $(cat /proc/$pid/cgroup)"
+			grep -q '^own=0' "$T/dlg.out" && grep -q '^sub=0' "$T/dlg.out" &&
+				file_is $CG/vstest-dlg/memory.max 33554432 && file_is $CG/vstest-dlg/guest/memory.max max &&
+				file_is /proc/$pid/cgroup 0::/vstest-dlg/guest/init && file_is $CG/vstest-dlg/cgroup.procs ""
+		}
+		check "delegated: the guest's write to its root's memory.max lands on /vstest-dlg/guest; /vstest-dlg keeps 32M and no process" delegated
+		dexec() {
+			out=$(vs exec dlg cat /proc/self/cgroup 2>&1); rc=$?
+			diag "delegated_exec: exit $rc: $out"
+			[ $rc -eq 0 ] && [ "$out" = "0::/init" ]
+		}
+		check "delegated_exec: exec lands beside init inside the guest's cgroup namespace (0::/init)" dexec
+		doom() {
+			vs exec dlg dd if=/dev/zero of=/dev/null bs=64M count=1 >"$T/dlg-dd.out" 2>&1; rc=$?
+			k=$(awk '$1 == "oom_kill" { print $2 }' $CG/vstest-dlg/memory.events)
+			l=$(awk '$1 == "oom" { print $2 }' $CG/vstest-dlg/memory.events.local)
+			diag "delegated_oom: dd exit $rc ($(tr '\n' ' ' <"$T/dlg-dd.out")); outer memory.events: $(tr '\n' ' ' <$CG/vstest-dlg/memory.events)"
+			[ $rc -ne 0 ] && [ "${k:-0}" -ge 1 ] && [ "${l:-0}" -ge 1 ] && kill -0 "$pid"
+		}
+		check "delegated_oom: a 64M hog exec'd into the guest is OOM-killed by the outer 32M (memory.events.local oom >= 1)" doom
+		dupd() {
+			vs update --memory 67108864 dlg || return 1
+			st=$(vs events --stats dlg 2>&1) || { diag "events --stats: $st"; return 1; }
+			lim=$(echo "$st" | jq -r .data.memory.usage.limit)
+			diag "delegated_update: stats memory limit $lim"
+			file_is $CG/vstest-dlg/memory.max 67108864 && file_is $CG/vstest-dlg/guest/memory.max max &&
+				[ "$lim" = 67108864 ]
+		}
+		check "delegated_update: update sets the outer memory.max live, the stats read the outer" dupd
+		ddel() {
+			vs delete --force dlg || return 1
+			[ ! -e $CG/vstest-dlg ] || { diag "left: $(find $CG/vstest-dlg -type d | tr '\n' ' ')"; return 1; }
+		}
+		check "delegated_delete: delete --force removes the outer, the inner and what the guest made" ddel
+	else
+		for t in delegated delegated_exec delegated_oom delegated_update delegated_delete; do
+			not_ok "$t: the container did not start"
+		done
+	fi
 fi
 
 # --- a writable cgroup2 (what a systemd guest gets) on a host that mounts
