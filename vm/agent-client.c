@@ -1,12 +1,16 @@
 /* vm: the host's side of the guest agent (vm/agent/proto.h): one exec per
  * connection to the agent's unix socket (QEMU's end of the virtio-serial
  * port). QEMU takes one connection at a time; a second exec waits in the
- * socket's backlog until the first ends. */
+ * socket's backlog until the first ends. The guest acknowledges an exec at
+ * once (STARTED): that first frame is awaited at most VS_VM_AGENT_TIMEOUT
+ * seconds (30 by default), so a guest that never answers is an error, not
+ * a hang; after it the exec runs as long as it runs. */
 #include "internal.h"
 #include "agent/proto.h"
 
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -86,6 +90,15 @@ static int read_frame(int fd, struct agent_hdr *h, unsigned char *buf, struct vs
 	return 1;
 }
 
+/* seconds to wait for the guest's STARTED */
+static int start_timeout(void)
+{
+	const char *e = getenv("VS_VM_AGENT_TIMEOUT");
+	char *end;
+	long v = e ? strtol(e, &end, 10) : 0;
+	return e && *e && !*end && v > 0 && v <= 3600 ? (int)v : 30;
+}
+
 int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const char *cwd,
 		  const struct vm_agent_user *user, int in_fd, int out_fd, int err_fd,
 		  int *exit_status, struct vs_err *err)
@@ -106,13 +119,24 @@ int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const c
 	if (in_fd < 0 && (r = send_frame(fd, AGENT_EOF, NULL, 0, err)) < 0)
 		return r;
 	_cleanup_free_ unsigned char *buf = vs_xmalloc(AGENT_MAX_PAYLOAD);
+	int limit = start_timeout();
+	uint64_t deadline = vs_now_ns() + (uint64_t)limit * 1000000000u;
+	bool started = false;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = fd, .events = POLLIN }, { .fd = in_fd, .events = POLLIN } };
-		if (poll(p, in_fd >= 0 ? 2 : 1, -1) < 0) {
+		int ms = -1;
+		if (!started) {
+			uint64_t now = vs_now_ns();
+			ms = now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+		}
+		int k = poll(p, in_fd >= 0 ? 2 : 1, ms);
+		if (k < 0) {
 			if (errno == EINTR)
 				continue;
 			return vs_fail(err, errno, "vm: agent: poll");
 		}
+		if (!started && !(k > 0 && p[0].revents) && vs_now_ns() >= deadline)
+			return vs_failx(err, ETIMEDOUT, "vm: agent: no answer from the guest in %d s", limit);
 		if (in_fd >= 0 && p[1].revents) {
 			ssize_t n = read(in_fd, buf, 16384);
 			if (n < 0 && errno == EINTR)
@@ -134,6 +158,11 @@ int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const c
 			return r;
 		if (r == 0)
 			return vs_failx(err, EPIPE, "vm: agent: the guest ended the exec without a status");
+		if (!started) {
+			/* before it: the tail of an exec whose host went away */
+			started = h.type == AGENT_STARTED;
+			continue;
+		}
 		if (h.type == AGENT_STDOUT || h.type == AGENT_STDERR) {
 			int o = h.type == AGENT_STDOUT ? out_fd : err_fd;
 			if (o >= 0)

@@ -228,8 +228,12 @@ static int get_frame(int fd, unsigned char *type, char *buf, size_t cap)
 	return (int)len;
 }
 
-/* a fake guest: one connection; hangs up without a status when told */
-static pid_t fake_guest(const char *sock, bool hang_up)
+enum guest_mode { GUEST_RUN, GUEST_HANG_UP, GUEST_SILENT };
+
+/* a fake guest: one connection; runs the exec (after the tail of an older
+ * one, which the client must drop), hangs up without a status, or never
+ * answers */
+static pid_t fake_guest(const char *sock, enum guest_mode mode)
 {
 	int s = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -247,13 +251,23 @@ static pid_t fake_guest(const char *sock, bool hang_up)
 	int n = get_frame(c, &t, buf, sizeof(buf));
 	if (n < 0 || t != AGENT_EXEC)
 		_exit(1);
-	if (hang_up)
+	if (mode == GUEST_HANG_UP)
 		_exit(0);
+	if (mode == GUEST_SILENT) {
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		_exit(0);
+	}
+	unsigned char code[4];
+	agent_put_u32(code, 9);
+	put_frame(c, AGENT_STDOUT, "stale", 5);
+	put_frame(c, AGENT_EXIT, code, 4);
+	agent_put_u32(code, 1234);
+	put_frame(c, AGENT_STARTED, code, 4);
 	/* echo the argv back, then stdin until EOF on stderr, then status 42 */
 	put_frame(c, AGENT_STDOUT, buf + 8, (uint32_t)(n - 8));
 	while ((n = get_frame(c, &t, buf, sizeof(buf))) >= 0 && t == AGENT_STDIN)
 		put_frame(c, AGENT_STDERR, buf, (uint32_t)n);
-	unsigned char code[4];
 	agent_put_u32(code, 42);
 	put_frame(c, t == AGENT_EOF ? AGENT_EXIT : AGENT_STDOUT, code, 4);
 	_exit(0);
@@ -264,7 +278,7 @@ static void test_client(void)
 	struct vs_err err = { 0 };
 	char dir[] = "/tmp/vs-test-agent.XXXXXX";
 	if (!mkdtemp(dir)) {
-		skip(6, "mkdtemp failed");
+		skip(9, "mkdtemp failed");
 		return;
 	}
 	char sock[128], outf[128], errf[128], inf[128];
@@ -273,13 +287,13 @@ static void test_client(void)
 	snprintf(errf, sizeof(errf), "%s/err", dir);
 	snprintf(inf, sizeof(inf), "%s/in", dir);
 	write_file(inf, "typed input", 11);
-	pid_t g = fake_guest(sock, false);
+	pid_t g = fake_guest(sock, GUEST_RUN);
 	int in = open(inf, O_RDONLY), out = open(outf, O_WRONLY | O_CREAT, 0600),
 	    er = open(errf, O_WRONLY | O_CREAT, 0600);
 	char *argv[] = { "echo", "x", NULL }, *env[] = { NULL };
 	int status = -1;
 	is_int(vm_agent_exec(sock, argv, env, "/", NULL, in, out, er, &status, &err), 0, "client: exec runs");
-	is_int(status, 42, "client: the guest's exit status");
+	is_int(status, 42, "client: the guest's exit status (what came before STARTED dropped)");
 	close(in);
 	close(out);
 	close(er);
@@ -293,10 +307,18 @@ static void test_client(void)
 	is_str(data, "typed input", "client: stdin reached the guest, stderr came back");
 	free(data);
 	unlink(sock);
-	g = fake_guest(sock, true);
+	g = fake_guest(sock, GUEST_HANG_UP);
 	is_int(vm_agent_exec(sock, argv, env, "/", NULL, -1, -1, -1, &status, &err), -EPIPE,
 	       "client: a guest that hangs up is an error");
 	is_str(err.msg, "vm: agent: the guest ended the exec without a status", "client: its message");
+	waitpid(g, NULL, 0);
+	unlink(sock);
+	g = fake_guest(sock, GUEST_SILENT);
+	setenv("VS_VM_AGENT_TIMEOUT", "1", 1);
+	is_int(vm_agent_exec(sock, argv, env, "/", NULL, -1, -1, -1, &status, &err), -ETIMEDOUT,
+	       "client: a guest that never answers is an error, not a hang");
+	unsetenv("VS_VM_AGENT_TIMEOUT");
+	is_str(err.msg, "vm: agent: no answer from the guest in 1 s", "client: its message");
 	waitpid(g, NULL, 0);
 	unlink(sock);
 	is_int(vm_agent_exec(sock, argv, env, "/", NULL, -1, -1, -1, &status, &err), -ENOENT,

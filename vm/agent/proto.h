@@ -13,10 +13,16 @@
  *                  STDIN  bytes for the process's stdin
  *                  EOF    its stdin is closed
  *                  SIGNAL u32 signal number, to the process group
- *   guest -> host  STDOUT, STDERR  bytes
+ *   guest -> host  STARTED u32 pid of the process (0: it could not be
+ *                         started; a STDERR line and EXIT follow), sent at
+ *                         once for each EXEC: the host waits for it only a
+ *                         bounded time, and drops what comes before it (the
+ *                         end of an exec whose host went away)
+ *                  STDOUT, STDERR  bytes
  *                  EXIT   i32 exit status (128+N when killed by signal N);
  *                         always last
- * The host disconnecting ends the exec (the guest kills what is left). */
+ * The host disconnecting ends the exec (the guest kills what is left, once
+ * the port has stayed hung up for a moment: see serve.c). */
 #ifndef VS_AGENT_PROTO_H
 #define VS_AGENT_PROTO_H
 
@@ -32,6 +38,7 @@ enum agent_type {
 	AGENT_STDIN = 'I',
 	AGENT_EOF = 'E',
 	AGENT_SIGNAL = 'K',
+	AGENT_STARTED = 'S',
 	AGENT_STDOUT = 'O',
 	AGENT_STDERR = 'R',
 	AGENT_EXIT = 'Z',

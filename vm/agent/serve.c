@@ -5,7 +5,16 @@
  * time on the virtio-serial port named "vserver.agent" (proto.h).
  * Found without udev: /sys/class/virtio-ports/<dev>/name, /sys/class/input/
  * <ev>/device/name. The port's writes block while no host is connected, so
- * the port is non-blocking and a host that goes away ends the exec. */
+ * the port is non-blocking and a host that goes away ends the exec.
+ *
+ * "No host" (a read of 0, POLLHUP) is believed only after HUP_GRACE_MS: the
+ * guest's driver learns that a host connected from a control message that a
+ * work queue handles, while the host's first bytes are queued on the port by
+ * the interrupt itself. So a new exec's EXEC (or half of it) can be read
+ * while the port still says "no host", and the next read returns 0 although
+ * the host is there. Ending the exec then (as this agent once did) left the
+ * host waiting forever for a frame; it happened on a loaded machine, where
+ * the work queue runs late. */
 #include "agent.h"
 
 #include <dirent.h>
@@ -25,6 +34,7 @@
 #include <unistd.h>
 
 #define TERM_GRACE_MS 10000
+#define HUP_GRACE_MS 3000
 
 struct session {
 	pid_t pid;             /* 0 = none */
@@ -40,6 +50,7 @@ static struct {
 	size_t have;
 	struct session s;
 	uint64_t term_deadline, hup_until, power_search_end;
+	uint64_t hup_since;    /* when the port began to look hung up; 0 = it does not */
 } g = { .port = -1, .power = -1, .sfd = -1 };
 
 static uint64_t now_ms(void)
@@ -97,6 +108,7 @@ static bool port_write(const void *buf, size_t len)
 			p += n;
 			len -= (size_t)n;
 			stalls = 0;
+			g.hup_since = 0;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -105,8 +117,18 @@ static bool port_write(const void *buf, size_t len)
 			return false;
 		struct pollfd pf = { .fd = g.port, .events = POLLOUT };
 		int k = poll(&pf, 1, 1000);
-		if ((k > 0 && !(pf.revents & POLLOUT) && (pf.revents & POLLHUP)) || (k == 0 && ++stalls > 10))
+		if (k == 0 && ++stalls > 10)
 			return false;
+		if (k > 0 && !(pf.revents & POLLOUT) && (pf.revents & POLLHUP)) {
+			/* no host, or its connect not yet seen: wait a while (see the top) */
+			uint64_t now = now_ms();
+			if (!g.hup_since)
+				g.hup_since = now;
+			if (now - g.hup_since >= HUP_GRACE_MS)
+				return false;
+			struct timespec ts = { 0, 20000000L };
+			nanosleep(&ts, NULL);
+		}
 	}
 	return len == 0;
 }
@@ -138,22 +160,36 @@ static void session_end(bool send_exit)
 	s->exited = false;
 }
 
+/* an exec that could not be started: STARTED 0, why, and its status */
+static void refuse(const char *why, int code)
+{
+	unsigned char c[4] = { 0 };
+	char msg[160];
+	int n = snprintf(msg, sizeof(msg), "vserver-agent: %s\n", why);
+	if (send_frame(AGENT_STARTED, c, 4) && send_frame(AGENT_STDERR, msg, (size_t)n)) {
+		agent_put_u32(c, (uint32_t)code);
+		send_frame(AGENT_EXIT, c, 4);
+	}
+}
+
 static void session_start(const unsigned char *p, size_t len)
 {
 	struct agent_proc proc = { 0 };
 	if (g.s.pid)
 		session_end(false);
 	if (agent_decode_proc(p, len, &proc) < 0) {
-		const char msg[] = "vserver-agent: bad exec request\n";
-		send_frame(AGENT_STDERR, msg, sizeof(msg) - 1);
-		unsigned char c[4];
-		agent_put_u32(c, 127);
-		send_frame(AGENT_EXIT, c, 4);
+		refuse("bad exec request", 127);
 		return;
 	}
-	int in[2], out[2], err[2];
+	int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(err, O_CLOEXEC) < 0) {
+		for (int i = 0; i < 2; i++) {
+			closefd(&in[i]);
+			closefd(&out[i]);
+			closefd(&err[i]);
+		}
 		free(proc.argv);
+		refuse("exec: out of pipes", 126);
 		return;
 	}
 	pid_t pid = fork();
@@ -178,7 +214,14 @@ static void session_start(const unsigned char *p, size_t len)
 	g.s = (struct session){ .pid = pid, .in = in[1], .out = out[0], .err = err[0] };
 	fcntl(g.s.out, F_SETFL, O_NONBLOCK);
 	fcntl(g.s.err, F_SETFL, O_NONBLOCK);
-	if (pid < 0)
+	if (pid < 0) {
+		session_end(false);
+		refuse("exec: fork failed", 126);
+		return;
+	}
+	unsigned char c[4];
+	agent_put_u32(c, (uint32_t)pid);
+	if (!send_frame(AGENT_STARTED, c, 4))
 		session_end(false);
 }
 
@@ -240,7 +283,27 @@ static void port_hup(void)
 	if (g.s.pid)
 		session_end(false);
 	g.have = 0;
+	g.hup_since = 0;
 	g.hup_until = now_ms() + 200;
+}
+
+/* a read of 0: no host, or one whose connect is not yet seen (see the top).
+ * With nothing under way that is just idle; otherwise look again shortly and
+ * end the exec only when the port stays hung up. */
+static void port_eof(void)
+{
+	uint64_t now = now_ms();
+	if (!g.s.pid && !g.have) {
+		g.hup_since = 0;
+		g.hup_until = now + 200;
+		return;
+	}
+	if (!g.hup_since)
+		g.hup_since = now;
+	if (now - g.hup_since >= HUP_GRACE_MS)
+		port_hup();
+	else
+		g.hup_until = now + 20;
 }
 
 static void port_read(void)
@@ -248,10 +311,15 @@ static void port_read(void)
 	ssize_t n = read(g.port, g.buf + g.have, sizeof(g.buf) - g.have);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n <= 0) {
+	if (n < 0) {
 		port_hup();
 		return;
 	}
+	if (n == 0) {
+		port_eof();
+		return;
+	}
+	g.hup_since = 0;
 	g.have += (size_t)n;
 	for (;;) {
 		if (g.have < 8)
@@ -383,6 +451,8 @@ void agent_serve(pid_t workload)
 		}
 		bool searching = g.port < 0 || (g.power < 0 && g.workload > 0 && now < g.power_search_end);
 		int timeout = (searching || now < g.hup_until || g.term_deadline) ? 200 : -1;
+		if (now < g.hup_until && g.hup_until - now < 200)
+			timeout = (int)(g.hup_until - now);
 		if (poll(p, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			continue;
 		if (p[0].revents)
