@@ -95,7 +95,7 @@ $(BUILD)/vserver: $(VSERVER_OBJS) $(LIB) $(AGENT_BLOB)
 # of it glibc's own code). MONITOR_LIBC=musl|glibc|glibc-dynamic chooses;
 # make bench prints its memory.
 MONITOR_SRCS := cli/vserver-monitor.c runtime/monitor.c
-MONITOR_LIB_SRCS := runtime/server-base.c runtime/procinfo.c runtime/alert.c
+MONITOR_LIB_SRCS := runtime/server-base.c runtime/procinfo.c runtime/alert.c runtime/console-relay.c
 MUSL_GCC ?= $(shell command -v musl-gcc 2>/dev/null)
 MONITOR_LIBC ?= $(if $(MUSL_GCC),musl,glibc)
 ifeq ($(SANITIZE),1)

@@ -2,16 +2,33 @@
  * Run only by `vserver start`, detached:
  *   vserver-monitor --ready-fd N --vserver PATH NAME
  * It reports on fd N ("ok" or why the server did not start) and from then
- * on writes only to the server's console log. */
+ * on writes only to the server's console log. Also the console relay of an
+ * --init server, run by its start helper (runtime/console-relay.c):
+ *   vserver-monitor --console-relay
+ * with the pty's master on fd 3, its other side on fd 4, a pidfd of the
+ * server's init on fd 5, and the monitor's pipes as stdin and stdout. */
 #include "../runtime/runtime.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <fcntl.h>
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--console-relay")) {
+		for (int fd = 3; fd <= 5; fd++)
+			if (fcntl(fd, F_GETFD) < 0) {
+				fprintf(stderr, "vserver-monitor: --console-relay: fd %d is not open "
+						"(run by vserver's start helper, not by hand)\n", fd);
+				return 2;
+			}
+		prctl(PR_SET_NAME, "vserver-console");
+		rt_console_relay(3, 4, 5);
+		return 0;
+	}
 	int ready = -1;
 	const char *exe = NULL, *name = NULL;
 	bool bad = false;

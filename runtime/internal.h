@@ -160,8 +160,9 @@ int rt_setup_process(const struct conf_process *p, const struct conf_linux *lx,
 
 /* foreground helpers (tty.c) */
 int rt_wait_forward(pid_t pid, int pty_master, int *exit_status);
-/* Copies between a server's console pty and stdin/stdout until it is gone. */
-void rt_console_relay(int master, pid_t init);
+/* Copies what is readable on from to to; false on EOF or error
+ * (console-relay.c). */
+bool rt_pump(int from, int to);
 int rt_create_full(const struct rt_ctx *ctx, const struct rt_create_opts *o, pid_t *pid,
 		   int *pty_master, struct vs_err *err);
 int rt_sync_send_data(int fd, const char *data);

@@ -429,6 +429,24 @@ static __attribute__((noinline)) void trim_stack(void)
 
 /* ---- the loop ---- */
 
+/* After init's exit: an --init server's console relay (our child once its
+ * start helper exited) ends once it drained the pty, so its last lines
+ * (systemd's "Exiting container.") are read before the stop; waiting for
+ * whatever other child is left (an alert command) is bounded by 1 s. */
+static void drain_relay(struct mon *m)
+{
+	uint64_t end = vs_now_ns() + 1000000000ULL;
+	pid_t w;
+	while ((w = waitpid(-1, NULL, WNOHANG)) >= 0 && vs_now_ns() < end) {
+		if (w > 0)
+			continue;  /* one gone: maybe more left */
+		struct pollfd p = { .fd = m->out_rd, .events = POLLIN };
+		if (poll(&p, 1, 20) > 0 && (p.revents & POLLIN))
+			read_output(m);
+	}
+	drain_output(m);
+}
+
 /* Serves the console and the alerts until init exits; returns its wait
  * status (255 << 8 for an adopted init, whose status is not ours to see). */
 static int watch(struct mon *m, pid_t pid)
@@ -475,7 +493,7 @@ static int watch(struct mon *m, pid_t pid)
 			}
 		}
 	}
-	drain_output(m);
+	drain_relay(m);
 	if (pfd >= 0)
 		close(pfd);
 	m->init = 0;

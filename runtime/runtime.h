@@ -186,6 +186,12 @@ int srv_clone(struct srv_ctx *c, const char *src, const char *dst, struct vs_err
 int srv_export(struct srv_ctx *c, const char *name, const char *file, struct vs_err *err);
 int srv_import(struct srv_ctx *c, const char *file, const char *name, struct vs_err *err);
 
+/* runs in: `vserver-monitor --console-relay` (console-relay.c), run by the
+ * start helper of an --init server: copies between the console pty's master
+ * and stdin/stdout, holding peer (the pty's other side) open, until init
+ * (the pidfd pfd) exits and its output is drained, or stdout breaks. */
+void rt_console_relay(int master, int peer, int pfd);
+
 /* runs in: vserver-monitor, the per-server monitor program that srv_start
  * runs detached. exe is the vserver binary (its helpers); ready_fd gets one
  * line, "ok" or the reason the first start failed. Never returns. */

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -67,30 +68,50 @@ static int net_start(struct srv_ctx *c, const struct conf_server *s, pid_t pid, 
 	return r;
 }
 
+static int monitor_path(const struct srv_ctx *c, char *buf, size_t len, struct vs_err *err);
+
 /* runs in: the start helper. An --init server has a pty as /dev/console
  * (systemd writes its boot and shutdown messages there): a child of ours
- * relays it to and from the monitor's pipes (our stdin and stdout) while the
- * server lives, reparented to the monitor when we exit. It keeps only those:
- * the report pipe (fd 3) must reach EOF when we exit, stderr is the
- * monitor's too. */
-static void console_relay(int master, pid_t init)
+ * execs the small monitor program as its relay (`vserver-monitor
+ * --console-relay`, console-relay.c; a fork of this whole binary cost 1.1
+ * MiB of its own memory) to and from the monitor's pipes (our stdin and
+ * stdout) while the server lives, reparented to the monitor when we exit.
+ * It gets fds 3-5: the master, the pty's other side and a pidfd of init,
+ * all opened here, while init is surely our unreaped child. It keeps only
+ * those: the report pipe (fd 3 here) must reach EOF when we exit, stderr is
+ * the monitor's too. */
+static void console_relay(const struct srv_ctx *c, int master, pid_t init)
 {
-	pid_t p = fork();
-	if (p != 0)
+	char mon[PATH_MAX];
+	struct vs_err ign = { 0 };
+	if (monitor_path(c, mon, sizeof(mon), &ign) < 0)
 		return;
+	int fds[3] = { master, ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC),
+		       (int)syscall(SYS_pidfd_open, init, 0) };
+	pid_t p = fds[1] >= 0 && fds[2] >= 0 ? fork() : -1;
+	if (p != 0) {
+		for (int i = 1; i < 3; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+		return;
+	}
 	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (devnull >= 0)
 		dup2(devnull, 2);
-	if (dup2(master, 3) < 0)
-		_exit(1);
-	syscall(SYS_close_range, 4, ~0U, 0);
+	/* above every target first, so no dup2 below overwrites a source */
+	for (int i = 0; i < 3; i++)
+		if ((fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 6)) < 0)
+			_exit(1);
+	for (int i = 0; i < 3; i++)
+		if (dup2(fds[i], 3 + i) < 0)  /* dup2 clears FD_CLOEXEC */
+			_exit(1);
+	syscall(SYS_close_range, 6, ~0U, 0);
 	sigset_t all;
 	sigemptyset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	prctl(PR_SET_NAME, "vserver-console");
-	rt_console_relay(3, init);
-	_exit(0);
+	execl(mon, "vserver-console", "--console-relay", (char *)NULL);
+	_exit(1);
 }
 
 /* runs in: the start helper (`vserver __start NAME`), a child of the
@@ -153,7 +174,7 @@ int srv_workload_start(struct srv_ctx *c, const char *name, bool adopt, struct s
 	if (r >= 0)
 		r = rt_start(&c->rt, name, err);
 	if (r >= 0 && master >= 0)
-		console_relay(master, out->pid);
+		console_relay(c, master, out->pid);
 	if (master >= 0)
 		close(master);
 	if (r >= 0 && rt_record_read(&c->rt, name, &rec, err) >= 0) {
