@@ -264,7 +264,7 @@ static int extract_entry(struct archive *in, struct archive *disk, struct archiv
 	char abs[PATH_MAX], link[PATH_MAX];
 	int q = ensure_parent(dest, rel, abs, sizeof(abs));
 	if (q < 0)
-		return vs_fail(err, -q, "extract %s: parent", rel);
+		return vs_fail(err, -q, "extract %s into %s: parent", rel, dest);
 	const char *hl = archive_entry_hardlink(e);
 	if (hl) {
 		char hrel[PATH_MAX];
@@ -318,7 +318,7 @@ static int extract_all(struct archive *in, struct archive *disk, const char *des
 		if (!strncmp(base, ".wh.", 4)) {
 			int q = apply_whiteout(dest, rel, base);
 			if (q < 0)
-				return vs_fail(err, -q, "whiteout %s", rel);
+				return vs_fail(err, -q, "whiteout %s into %s", rel, dest);
 			continue;
 		}
 		int q = extract_entry(in, disk, e, dest, rel, err);
