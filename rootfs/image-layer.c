@@ -245,6 +245,18 @@ static int ar_errno(struct archive *a)
 	return e > 0 ? e : EIO;
 }
 
+/* a write of libarchive's disk writer failed: the OS's reason (ENOSPC, EDQUOT)
+ * and where, not libarchive's bare "Write failed" */
+static int disk_fail(struct archive *disk, const char *dest, const char *rel,
+		     struct vs_err *err)
+{
+	int e = archive_errno(disk);
+	if (e > 0)
+		return vs_fail(err, e, "extract %s into %s", rel, dest);
+	return vs_failx(err, EIO, "extract %s into %s: %s", rel, dest,
+			archive_error_string(disk) ? archive_error_string(disk) : "write failed");
+}
+
 /* one regular tar entry, path already cleaned */
 static int extract_entry(struct archive *in, struct archive *disk, struct archive_entry *e,
 			 const char *dest, const char *rel, struct vs_err *err)
@@ -252,7 +264,7 @@ static int extract_entry(struct archive *in, struct archive *disk, struct archiv
 	char abs[PATH_MAX], link[PATH_MAX];
 	int q = ensure_parent(dest, rel, abs, sizeof(abs));
 	if (q < 0)
-		return vs_fail(err, -q, "extract %s: parent", rel);
+		return vs_fail(err, -q, "extract %s into %s: parent", rel, dest);
 	const char *hl = archive_entry_hardlink(e);
 	if (hl) {
 		char hrel[PATH_MAX];
@@ -266,19 +278,16 @@ static int extract_entry(struct archive *in, struct archive *disk, struct archiv
 	archive_entry_set_pathname(e, abs);
 	img_filter_xattrs(e, false);
 	if (archive_write_header(disk, e) < ARCHIVE_WARN)
-		return vs_failx(err, ar_errno(disk), "extract %s: %s (%s)", rel,
-				vs_errno_name(ar_errno(disk)), archive_error_string(disk));
+		return disk_fail(disk, dest, rel, err);
 	if (archive_entry_size(e) > 0 && !hl) {
 		int r = copy_data(in, disk);
 		if (r == ARCHIVE_FATAL - 1)
-			return vs_failx(err, ar_errno(disk), "extract %s: %s (%s)", rel,
-					vs_errno_name(ar_errno(disk)), archive_error_string(disk));
+			return disk_fail(disk, dest, rel, err);
 		if (r < ARCHIVE_WARN)
 			return vs_failx(err, ar_errno(in), "read %s: %s", rel, archive_error_string(in));
 	}
 	if (archive_write_finish_entry(disk) < ARCHIVE_WARN)
-		return vs_failx(err, ar_errno(disk), "extract %s: %s (%s)", rel,
-				vs_errno_name(ar_errno(disk)), archive_error_string(disk));
+		return disk_fail(disk, dest, rel, err);
 	/* the layer deleted <rel> below and made a new directory there */
 	if (was_whiteout && archive_entry_filetype(e) == AE_IFDIR &&
 	    setxattr(abs, OPQ_XATTR, "y", 1, 0) < 0)
@@ -309,7 +318,7 @@ static int extract_all(struct archive *in, struct archive *disk, const char *des
 		if (!strncmp(base, ".wh.", 4)) {
 			int q = apply_whiteout(dest, rel, base);
 			if (q < 0)
-				return vs_fail(err, -q, "whiteout %s", rel);
+				return vs_fail(err, -q, "whiteout %s into %s", rel, dest);
 			continue;
 		}
 		int q = extract_entry(in, disk, e, dest, rel, err);
@@ -356,8 +365,7 @@ int img_layer_extract(const char *blob, const char *dest, char diff_hex[65],
 	if (r < 0)
 		goto out;
 	if (disk && archive_write_close(disk) != ARCHIVE_OK) {
-		r = vs_failx(err, ar_errno(disk), "extract: %s (%s)", vs_errno_name(ar_errno(disk)),
-			     archive_error_string(disk));
+		r = disk_fail(disk, dest, "(close)", err);
 		goto out;
 	}
 	/* the diff id covers the whole stream, padding after the end blocks too */

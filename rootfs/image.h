@@ -128,9 +128,15 @@ enum vs_disk_kind {
 	VS_DISK_LOOP,         /* upper/ work/ inside a loop-mounted ext4 image */
 };
 
+/* The smallest quota: it covers the server's own writes only (the image's
+ * layers are shared read-only and not counted), and below it a loop ext4 has
+ * no room for its journal and the overlay's upper/ and work/. */
+#define VS_DISK_MIN (8ull << 20)
+
 /* Makes the server's writable layer: quota 0 = no limit; otherwise project
  * quota when the filesystem has it enabled, else a sparse ext4 image. The
- * kind used is returned (>= 0). */
+ * kind used is returned (>= 0). A quota below VS_DISK_MIN is refused (EINVAL)
+ * before anything is made. */
 int vs_disk_create(const char *server_dir, uint64_t quota, struct vs_err *err);
 /* Which kind a server dir holds (-ENOENT when none). */
 int vs_disk_kind(const char *server_dir);

@@ -238,9 +238,6 @@ static int create_projquota(const char *dir, int dfd, struct disk *d, uint64_t q
 
 static int create_loop(const char *dir, struct disk *d, uint64_t quota, struct vs_err *err)
 {
-	if (quota < (8u << 20))
-		return vs_failx(err, EINVAL, "disk: %s: quota %llu bytes is below the 8M minimum",
-				dir, (unsigned long long)quota);
 	_cleanup_close_ int fd = open(d->img, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return vs_fail(err, errno, "disk: create %s", d->img);
@@ -267,6 +264,11 @@ static int create_loop(const char *dir, struct disk *d, uint64_t quota, struct v
 int vs_disk_create(const char *server_dir, uint64_t quota, struct vs_err *err)
 {
 	struct disk d;
+	/* one rule on every path (loop or project quota), checked before anything is made */
+	if (quota && quota < VS_DISK_MIN)
+		return vs_failx(err, EINVAL, "disk: %s: quota %llu bytes is below the %lluM minimum",
+				server_dir, (unsigned long long)quota,
+				(unsigned long long)(VS_DISK_MIN >> 20));
 	int r = vs_mkdir_p(server_dir, 0700);
 	if (r < 0)
 		return vs_fail(err, -r, "disk: mkdir %s", server_dir);

@@ -315,3 +315,86 @@ nothing_of() {
 	vs exec "${W}2" ping -c1 -W2 172.30.0.1 >/dev/null
 	vs exec "${W}2" true
 }
+
+# store_state DIR: every entry of an image store with its size and, for files,
+# its sha256 (the test's filler file excepted)
+store_state() {
+	(cd "$1" && find . -path ./filler -prune -o -printf '%y %m %s %p\n' | sort &&
+		find . -path ./filler -prune -o -type f -print0 | sort -z | xargs -0r sha256sum)
+}
+
+# fill_to DIR KIB: a filler file leaving about KIB KiB free on DIR's filesystem
+fill_to() {
+	rm -f "$1/filler"
+	local avail
+	avail=$(df -k --output=avail "$1" | tail -1)
+	dd if=/dev/zero of="$1/filler" bs=1k count=$((avail - $2)) 2>/dev/null
+}
+
+@test "vserver faults: a full disk during image import (tarball, OCI layout) leaves the store as it was" {
+	command -v umoci >/dev/null || skip "umoci is not installed (apt-get install umoci)"
+	local S=$VSTMP/lib/images
+	mkdir -p "$S"
+	mount -t tmpfs -o size=24M,mode=0700 vs-test-store "$S"
+	busybox_rootfs "$VSTMP/bb"
+	echo small >"$VSTMP/bb/etc/marker"
+	tar -C "$VSTMP/bb" -cf "$VSTMP/small.tar" .
+	vs image import --quiet "$VSTMP/small.tar" --name small:1
+	mk_idle "$W" --image small:1
+	vs start "$W"
+	# 8 MiB that do not compress: as a tarball and as a umoci layout (gzip'd layer)
+	mkdir -p "$VSTMP/big"
+	head -c 8388608 /dev/urandom >"$VSTMP/big/payload"
+	tar -C "$VSTMP/big" -cf "$VSTMP/big.tar" .
+	umoci init --layout "$VSTMP/oci"
+	umoci new --image "$VSTMP/oci:big"
+	umoci unpack --image "$VSTMP/oci:big" "$VSTMP/bundle"
+	cp "$VSTMP/big/payload" "$VSTMP/bundle/rootfs/"
+	umoci repack --image "$VSTMP/oci:big" "$VSTMP/bundle"
+	local free src before
+	# 4 MiB free: the blob copy fails; 12 MiB: the copy fits, the unpack does not
+	for free in 4096 12288; do
+		for src in "$VSTMP/big.tar" "$VSTMP/oci"; do
+			fill_to "$S" "$free"
+			before=$(store_state "$S")
+			run vs image import --quiet "$src" --name big:1
+			echo "free $free KiB, $src: status $status: $output"
+			[ "$status" -ne 0 ]
+			[ "${#lines[@]}" -eq 1 ]
+			[[ $output == "vserver: image: "*"$S/tmp/import."*": ENOSPC (No space left on device)" ]]
+			[ "$(store_state "$S")" = "$before" ]
+			[ -z "$(ls -A "$S/tmp")" ]
+		done
+	done
+	! vs image ls | grep -qx big:1
+	# the image and the server on it are unharmed, a new server on it works
+	[ "$(vs exec "$W" cat /etc/marker)" = small ]
+	mk_idle "${W}b" --image small:1
+	vs start "${W}b"
+	[ "$(vs exec "${W}b" cat /etc/marker)" = small ]
+	# with the room back, the same import succeeds
+	rm "$S/filler"
+	vs image import --quiet "$VSTMP/oci" --name big:1
+	vs image ls | grep -qx big:1
+	vs destroy --force "$W"
+	vs destroy --force "${W}b"
+	umount "$S"
+}
+
+@test "vserver faults: a disk quota below the 8M minimum is refused, nothing made, others untouched" {
+	mk_idle "${W}o" --disk 8M
+	vs start "${W}o"
+	pid=$(vs info --format json "${W}o" | jq .pid)
+	local q
+	for q in 1M 4M 8388607; do
+		refused create "$W" --disk "$q" -- sh -c "$LOOP"
+		[[ $output == "vserver: disk: $VSTMP/lib/servers/$W: quota "*" bytes is below the 8M minimum" ]]
+		nothing_of "$W"
+		! losetup -a | grep -qF "$VSTMP/lib/servers/$W/"
+	done
+	# the other server (at exactly the minimum) runs on, its disk writable
+	[ "$(vs info --format json "${W}o" | jq .pid)" = "$pid" ]
+	[ "$(vs_status "${W}o")" = running ]
+	vs exec "${W}o" sh -c 'echo ok >/root/f && cat /root/f' | grep -qx ok
+	[ "$(ls "$VSTMP/lib/servers")" = "${W}o" ]
+}

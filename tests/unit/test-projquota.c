@@ -174,14 +174,20 @@ static void test_fs(const char *fs)
 	snprintf(a, sizeof(a), "%s/servers/a", mnt);
 	snprintf(b, sizeof(b), "%s/servers/b", mnt);
 	struct vs_err err = { 0 };
-	const uint64_t qa = 4u << 20, qb = 8u << 20;
+	const uint64_t qa = 8u << 20, qb = 12u << 20;
 	int r = vs_disk_create(a, qa, &err);
-	is_int(r, VS_DISK_PROJQUOTA, "%s: a 4 MiB disk on a prjquota mount takes the project-quota path%s%s",
+	is_int(r, VS_DISK_PROJQUOTA, "%s: an 8 MiB disk (the minimum) on a prjquota mount takes the project-quota path%s%s",
 	       fs, r < 0 ? ": " : "", r < 0 ? err.msg : "");
 	r = vs_disk_create(b, qb, &err);
-	is_int(r, VS_DISK_PROJQUOTA, "%s: a second server, 8 MiB, too%s%s", fs, r < 0 ? ": " : "",
+	is_int(r, VS_DISK_PROJQUOTA, "%s: a second server, 12 MiB, too%s%s", fs, r < 0 ? ": " : "",
 	       r < 0 ? err.msg : "");
 	is_int(vs_disk_kind(a), VS_DISK_PROJQUOTA, "%s: vs_disk_kind sees the project quota", fs);
+	char c[PATH_MAX];
+	snprintf(c, sizeof(c), "%s/servers/c", mnt);
+	r = vs_disk_create(c, 4u << 20, &err);
+	ok(r == -EINVAL && access(c, F_OK) < 0 && strstr(err.msg, "below the 8M minimum"),
+	   "%s: a 4 MiB quota is refused on the project-quota path too, nothing made (%s)", fs,
+	   r < 0 ? err.msg : "accepted");
 
 	uint32_t ida = 0, idw = 0, idb = 0, idf = 0;
 	bool inh = false;
@@ -196,9 +202,9 @@ static void test_fs(const char *fs)
 	   fs, ida, idw, idb);
 	struct if_dqblk q = { 0 };
 	quota_of(mnt, ida, &q);
-	is_int(q.dqb_bhardlimit, qa / 1024, "%s: project %u hard limit is 4 MiB (in KiB)", fs, ida);
+	is_int(q.dqb_bhardlimit, qa / 1024, "%s: project %u hard limit is 8 MiB (in KiB)", fs, ida);
 
-	/* a's upper: a nested dir inherits the id; writing past 4 MiB fails */
+	/* a's upper: a nested dir inherits the id; writing past 8 MiB fails */
 	snprintf(p, sizeof(p), "%s/upper/var", a);
 	mkdir(p, 0755);
 	projid_of(p, &idf, NULL);
@@ -207,17 +213,17 @@ static void test_fs(const char *fs)
 	uint64_t n = fill_as_server(p, 16u << 20, &e);
 	printf("# %s: server a wrote %llu KiB before: %s\n", fs, (unsigned long long)n / 1024, strerror(e));
 	ok(idf == ida && (e == EDQUOT || e == ENOSPC) && n <= qa && n >= qa - (1u << 20),
-	   "%s: a file in a new dir of a's upper (project %u) stops at the 4 MiB limit with %s",
+	   "%s: a file in a new dir of a's upper (project %u) stops at the 8 MiB limit with %s",
 	   fs, idf, e == EDQUOT ? "EDQUOT" : e == ENOSPC ? "ENOSPC" : "(no error)");
 	quota_of(mnt, ida, &q);
 	printf("# %s: project %u uses %llu KiB of %llu\n", fs, ida, (unsigned long long)q.dqb_curspace / 1024,
 	       (unsigned long long)q.dqb_bhardlimit);
 	ok(q.dqb_curspace <= qa, "%s: the kernel's usage of project %u is within its limit", fs, ida);
 
-	/* the others are untouched: b writes 6 MiB, the filesystem root 8 MiB */
+	/* the others are untouched: b writes 10 MiB, the filesystem root 8 MiB */
 	snprintf(p, sizeof(p), "%s/upper/f", b);
-	n = fill_as_server(p, 6u << 20, &e);
-	ok(n == 6u << 20 && !e, "%s: server b still writes 6 MiB of its 8 (%llu KiB, %s)", fs,
+	n = fill_as_server(p, 10u << 20, &e);
+	ok(n == 10u << 20 && !e, "%s: server b still writes 10 MiB of its 12 (%llu KiB, %s)", fs,
 	   (unsigned long long)n / 1024, e ? strerror(e) : "no error");
 	snprintf(p, sizeof(p), "%s/outside", mnt);
 	n = fill(p, 8u << 20, &e);
