@@ -25,6 +25,7 @@ static const char base[] =
 	"add chain " T " output { type nat hook output priority -100; policy accept; }\n"
 	"add chain " T " postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
 	"add chain " T " forward { type filter hook forward priority filter; policy accept; }\n"
+	"add chain " T " localnet { type filter hook prerouting priority raw; policy accept; }\n"
 	"add set " T " published { type inet_proto . inet_service; }\n";
 
 /* Isolation (see nat_isolate_add). The mark chain runs after dstnat, so a
@@ -99,7 +100,7 @@ static int collect(struct nft_ctx *c, const char *chain, const char *tag, char *
 static int del_tagged(const char *tag, const char *extra, struct vs_err *err)
 {
 	static const char *chains[] = { T " prerouting", T " output", T " postrouting",
-					T " forward", T " hairpin", B " forward" };
+					T " forward", T " hairpin", T " localnet", B " forward" };
 	__attribute__((cleanup(ctx_freep))) struct nft_ctx *c = ctx_new();
 	if (!c)
 		return vs_fail(err, ENOMEM, "netns: nft context");
@@ -123,7 +124,10 @@ static int del_tagged(const char *tag, const char *extra, struct vs_err *err)
  * The host itself reaching a published port through 127.0.0.1 (DNAT in the
  * output chain) sends from 127.0.0.1, which a server cannot answer: that is
  * masqueraded to the gateway's address too (route_localnet on the bridge lets
- * it leave at all, see link_set_forwarding). */
+ * it leave at all, see link_set_forwarding). route_localnet also lets packets
+ * FROM the bridge to 127.0.0.0/8 be routed to the host's loopback services:
+ * the localnet chain drops them before anything else sees them (replies to the
+ * host's own 127.0.0.1 connections are addressed to the gateway, not 127/8). */
 int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 {
 	char net4[INET_ADDRSTRLEN], net6[INET6_ADDRSTRLEN], tag[64];
@@ -153,9 +157,10 @@ int nat_net_add(const struct ipam_net *n, struct vs_err *err)
 		"comment \"%s\"\n"
 		"%s"
 		"add rule " T " forward iifname \"%s\" accept comment \"%s\"\n"
-		"add rule " T " forward oifname \"%s\" ct state established,related accept comment \"%s\"\n",
+		"add rule " T " forward oifname \"%s\" ct state established,related accept comment \"%s\"\n"
+		"add rule " T " localnet iifname \"%s\" ip daddr 127.0.0.0/8 drop comment \"%s\"\n",
 		base, net4, n->prefix4, n->bridge, tag, net4, n->prefix4, n->bridge, tag,
-		n->bridge, tag, v6 ? v6 : "", n->bridge, tag, n->bridge, tag);
+		n->bridge, tag, v6 ? v6 : "", n->bridge, tag, n->bridge, tag, n->bridge, tag);
 	/* isolated: mark the hairpin, i.e. DNATed traffic from the bridge that goes
 	 * back to the subnet (daddr is already translated at -90, both ways);
 	 * a server's replies to outside clients stay unmarked */

@@ -35,9 +35,13 @@ static void console_note(struct srv_ctx *c, const char *name, const char *msg)
 	}
 }
 
-static bool vmm_alive(const struct srv_status *st)
+/* The recorded QEMU pid is alive AND in the server's VM cgroup: after a
+ * monitor's kill -9 and QEMU's death the pid may belong to anyone. */
+static bool vmm_alive(const char *name, const struct srv_status *st)
 {
-	return st->pid > 0 && rt_pid_alive(st->pid, 0);
+	struct vs_cgroup cg;
+	struct vs_err ign = { 0 };
+	return st->pid > 0 && srv_vm_cgroup(name, &cg, &ign) >= 0 && srv_vmm_left_running(st->pid, &cg);
 }
 
 static bool wait_gone(pid_t pid, int timeout_ms)
@@ -57,7 +61,7 @@ int srv_vm_stop(struct srv_ctx *c, const char *name, struct srv_status *st, int 
 	char qmp[PATH_MAX], flag[PATH_MAX];
 	srv_vm_sock(c, name, "qmp", qmp, sizeof(qmp));
 	bool monitored = srv_monitor_alive(st);
-	if (!monitored && !vmm_alive(st)) {
+	if (!monitored && !vmm_alive(name, st)) {
 		struct conf_server *s = NULL;
 		if (srv_load(c, name, &s, NULL) >= 0) {
 			if (!s->net)
@@ -71,7 +75,7 @@ int srv_vm_stop(struct srv_ctx *c, const char *name, struct srv_status *st, int 
 	int fd = open(flag, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
-	if (vmm_alive(st)) {
+	if (vmm_alive(name, st)) {
 		/* the ACPI power button; the agent stops the command and powers off
 		 * (a paused guest first gets its vCPUs back to hear it) */
 		struct vs_err ign = { 0 };
@@ -114,7 +118,7 @@ int srv_vm_info(struct srv_ctx *c, const char *name, const struct srv_status *st
 	if (vs_read_file(path, &accel, NULL) >= 0)
 		accel[strcspn(accel, "\n")] = '\0';
 	snprintf(info->accel, sizeof(info->accel), "%s", accel && *accel ? accel : "-");
-	bool alive = vmm_alive(st);
+	bool alive = vmm_alive(name, st);
 	if (srv_monitor_alive(st)) {
 		info->monitor = st->monitor;
 		snprintf(info->status, sizeof(info->status), "%s", st->state);
@@ -137,7 +141,7 @@ static int need_running(struct srv_ctx *c, const char *name, struct srv_status *
 			struct vs_err *err)
 {
 	srv_status_read(c, name, st);
-	if (!vmm_alive(st))
+	if (!vmm_alive(name, st))
 		return vs_failx(err, ESRCH, "server \"%s\" is not running", name);
 	return 0;
 }
@@ -189,7 +193,7 @@ int srv_vm_set(struct srv_ctx *c, const char *name, const struct conf_server *ch
 {
 	struct srv_status st;
 	srv_status_read(c, name, &st);
-	if (!vmm_alive(&st))
+	if (!vmm_alive(name, &st))
 		return 0;  /* the record is enough: the next start uses it */
 	struct vs_cgroup cg;
 	struct conf_resources res;
@@ -333,7 +337,7 @@ bool srv_vm_running(struct srv_ctx *c, const char *name)
 {
 	struct srv_status st;
 	srv_status_read(c, name, &st);
-	return vmm_alive(&st);
+	return vmm_alive(name, &st);
 }
 
 int srv_vm_snapshot_live(struct srv_ctx *c, const char *name, const char *sdir,

@@ -16,6 +16,7 @@
 #include "internal.h"
 #include "server-internal.h"
 #include "server-vm.h"
+#include "../rootfs/rootfs.h"
 #include "../vm/vm.h"
 
 #include <dirent.h>
@@ -181,27 +182,40 @@ int srv_vm_copy_disk(const char *src, const char *dst, struct vs_err *err)
 	return r;
 }
 
-/* the server's /etc files (resolv.conf, hosts, hostname) into its tree */
-static void copy_etc(const char *dir, const char *rootfs)
+/* The server's /etc files (resolv.conf, hosts, hostname) into its tree.
+ * The tree is the image's: /etc is resolved inside it (an image whose etc is
+ * a symlink to /etc must not make us rewrite the host's files) and each file
+ * is replaced, never followed. */
+static int copy_etc(const char *dir, const char *rootfs, struct vs_err *err)
 {
 	static const char *const files[] = { "resolv.conf", "hosts", "hostname", NULL };
+	_cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return vs_fail(err, errno, "vm: open %s", rootfs);
+	_cleanup_close_ int etc = rootfs_open_in_root(root, "/etc", true, false, err);
+	if (etc < 0)
+		return etc;
 	for (size_t i = 0; files[i]; i++) {
-		char src[PATH_MAX], dst[PATH_MAX];
+		char src[PATH_MAX];
 		_cleanup_free_ char *data = NULL;
 		size_t len;
 		snprintf(src, sizeof(src), "%s/etc/%s", dir, files[i]);
-		snprintf(dst, sizeof(dst), "%s/etc/%s", rootfs, files[i]);
 		if (vs_read_file(src, &data, &len) < 0)
 			continue;
-		unlink(dst);  /* a symlink in the image must not be followed */
-		vs_write_file_atomic(dst, data, len, 0644);
+		if (unlinkat(etc, files[i], 0) < 0 && errno != ENOENT)
+			return vs_fail(err, errno, "vm: replace %s/etc/%s", rootfs, files[i]);
+		_cleanup_close_ int fd = openat(etc, files[i],
+						O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd < 0 || vs_write_all(fd, data, len) < 0)
+			return vs_fail(err, errno, "vm: write %s/etc/%s", rootfs, files[i]);
 	}
+	return 0;
 }
 
 int srv_vm_create_disk(struct srv_ctx *c, const struct conf_server *s, struct vs_store *store,
 		       const struct vs_image *img, struct vs_err *err)
 {
-	char dir[PATH_MAX], disk[PATH_MAX], rootfs[PATH_MAX], etc[PATH_MAX + 8];
+	char dir[PATH_MAX], disk[PATH_MAX], rootfs[PATH_MAX];
 	srv_path(c, s->name, NULL, dir, sizeof(dir));
 	srv_path(c, s->name, VS_VM_DISK, disk, sizeof(disk));
 	/* the accelerator is decided (and software emulation announced) now */
@@ -218,10 +232,9 @@ int srv_vm_create_disk(struct srv_ctx *c, const struct conf_server *s, struct vs
 	r = vs_disk_mount(store, img, dir, rootfs, err);
 	if (r < 0)
 		return r;
-	snprintf(etc, sizeof(etc), "%s/etc", rootfs);
-	vs_mkdir_p(etc, 0755);
-	copy_etc(dir, rootfs);
-	r = vm_disk_from_rootfs(rootfs, s->disk ? s->disk : VM_DEFAULT_DISK, disk, err);
+	r = copy_etc(dir, rootfs, err);
+	if (r >= 0)
+		r = vm_disk_from_rootfs(rootfs, s->disk ? s->disk : VM_DEFAULT_DISK, disk, err);
 	struct vs_err ign = { 0 };
 	vs_disk_umount(dir, rootfs, &ign);
 	if (r < 0)
@@ -521,7 +534,7 @@ int srv_vm_exit_code(struct srv_ctx *c, const char *name, int vmm_code)
 
 /* A VMM a killed monitor left running: the pid in status.json, alive and
  * still in the server's cgroup (not a reused pid). */
-static bool vmm_left_running(pid_t pid, const struct vs_cgroup *cg)
+bool srv_vmm_left_running(pid_t pid, const struct vs_cgroup *cg)
 {
 	char path[64], want[PATH_MAX + 2];
 	_cleanup_free_ char *cgs = NULL;
@@ -547,7 +560,7 @@ int srv_vm_workload_start(struct srv_ctx *c, const struct conf_server *s, bool a
 	snprintf(out->cg_path, sizeof(out->cg_path), "%s", cg.path);
 	struct srv_status st;
 	srv_status_read(c, s->name, &st);
-	if (adopt && vmm_left_running(st.pid, &cg)) {
+	if (adopt && srv_vmm_left_running(st.pid, &cg)) {
 		out->adopted = true;
 		out->pid = st.pid;
 		return 0;

@@ -25,6 +25,8 @@ int srv_vm_accel(struct srv_ctx *c, const struct conf_server *s, enum vm_accel *
 /* <run>/vm/<name>.<kind>: kind "qmp" or "agent" */
 void srv_vm_sock(const struct srv_ctx *c, const char *name, const char *kind, char *buf, size_t len);
 int srv_vm_cgroup(const char *name, struct vs_cgroup *cg, struct vs_err *err);
+/* pid is alive and in cg (QEMU of this server, not a reused pid) */
+bool srv_vmm_left_running(pid_t pid, const struct vs_cgroup *cg);
 int srv_vm_resources(const struct conf_server *s, struct conf_resources *res, struct vs_err *err);
 
 /* runs in: the start helper. The guest's console goes to console_fd (the

@@ -241,6 +241,12 @@ in_host() { nsenter --net=/run/netns/$H "$@"; }
 	# [::1] cannot be routed to the bridge: refused at once, not DNATed into a drop
 	run in_host "$DRIVER" connect ::1 8080
 	[ "$status" -ne 0 ] && [[ $output == *"refused"* ]]
+	# route_localnet on the bridge must not open the host's loopback services
+	# to the servers (the CVE-2020-8558 class): packets from the bridge to
+	# 127.0.0.0/8 are dropped at raw priority. (A server routing 127.0.0.1 to
+	# the gateway did not get through in these namespaces even without the
+	# rule, so the rule itself is what is checked.)
+	in_host nft list chain inet vserver localnet | grep -q 'iifname "vsbr0" ip daddr 127.0.0.0/8 drop'
 	drv release web1 -n default
 	drv net-remove default
 	# nothing left: no table, no rule, the sysctl as it was, no bridge

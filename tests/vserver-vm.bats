@@ -413,3 +413,20 @@ vm_leftovers() {
 	pid_dead "$pid"
 	[ -z "$(vm_leftovers "$W")" ]
 }
+
+@test "vserver vm: an image whose /etc is a symlink to a host directory cannot make create write there" {
+	local victim=$BATS_TEST_TMPDIR/victim r=$BATS_TEST_TMPDIR/evil
+	mkdir -p "$victim"
+	echo keep >"$victim/hosts"
+	busybox_rootfs "$r"
+	rm -rf "$r/etc"
+	ln -s "$victim" "$r/etc"
+	tar -C "$r" -czf "$BATS_TEST_TMPDIR/evil.tar.gz" .
+	vs image import "$BATS_TEST_TMPDIR/evil.tar.gz" --name evil:1 >/dev/null
+	# the disk is written at create: /etc/{hosts,resolv.conf,hostname} go into
+	# the image's tree, resolved inside it, never through its symlink
+	vs create "$W" --vm --kernel "$KERNEL" --image evil:1 -- true 2>&1
+	[ "$(cat "$victim/hosts")" = keep ]
+	[ ! -e "$victim/resolv.conf" ] && [ ! -e "$victim/hostname" ]
+	vs destroy --force "$W"
+}
