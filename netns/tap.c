@@ -39,7 +39,9 @@ int link_tap_add(struct nl_sock *sk, const struct ipam_net *n, const char *serve
 	struct rtnl_link *change = rtnl_link_alloc();
 	struct rtnl_link *orig = NULL;
 	int r = rtnl_link_get_kernel(sk, 0, host_if, &orig);
-	if (r >= 0 && change) {
+	if (r >= 0 && !change)
+		r = -NLE_NOMEM;
+	if (r >= 0) {
 		rtnl_link_set_master(change, br);
 		rtnl_link_set_flags(change, IFF_UP);
 		r = rtnl_link_change(sk, orig, change, 0);

@@ -215,9 +215,10 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 	}
 	if (rt_vm_is(ctx, id))  /* --- VM bundles: undo the network redirect (oci-vm.c) --- */
 		rt_vm_cleanup(ctx, id);
-	if (r >= 0 && rec.has_cg) {
-		r = cg_destroy(&rec.cg, err);
-		if (r < 0)
+	if (rec.has_cg) {  /* even when the mounts could not be detached */
+		struct vs_err cerr = { 0 };
+		int c = cg_destroy(&rec.cg, r < 0 ? &cerr : err);
+		if (c < 0 && r >= 0)
 			r = vs_wrap(err, "delete container \"%s\"", id);
 	}
 	__attribute__((cleanup(conf_free_p))) struct conf_config *cfg = NULL;

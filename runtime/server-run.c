@@ -447,6 +447,7 @@ int srv_shutdown(struct srv_ctx *c, int timeout_s, unsigned *stopped, struct vs_
 		vs_strv_free(names);
 		return vs_fail(err, errno, "vserver: pipe");
 	}
+	bool forkfail = false;
 	for (size_t i = 0; i < n; i++) {
 		struct srv_status st;
 		srv_status_read(c, names[i], &st);
@@ -475,9 +476,11 @@ int srv_shutdown(struct srv_ctx *c, int timeout_s, unsigned *stopped, struct vs_
 		}
 		if (p > 0)
 			kids[started++] = p;
+		else if (p < 0)
+			forkfail = true;  /* that server keeps running: not a success */
 	}
 	close(ep[1]);
-	int first = 0;
+	int first = forkfail ? -EIO : 0;
 	for (size_t i = 0; i < started; i++) {
 		int status = 0;
 		while (waitpid(kids[i], &status, 0) < 0 && errno == EINTR)
@@ -492,7 +495,7 @@ int srv_shutdown(struct srv_ctx *c, int timeout_s, unsigned *stopped, struct vs_
 		ssize_t k = read(ep[0], line, sizeof(line) - 1);
 		line[k > 0 ? k : 0] = '\0';
 		line[strcspn(line, "\n")] = '\0';
-		vs_failx(err, EIO, "shutdown: %s", line[0] ? line : "a stop failed");
+		vs_failx(err, EIO, "shutdown: %s", line[0] ? line : forkfail ? "fork failed" : "a stop failed");
 	}
 	close(ep[0]);
 	free(kids);

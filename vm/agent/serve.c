@@ -203,6 +203,7 @@ static void session_start(const unsigned char *p, size_t len)
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);  /* the agent ignores it; its commands must not */
 		execvpe(proc.argv[0], proc.argv, proc.envp);
 		dprintf(2, "vserver-agent: exec %s: %s\n", proc.argv[0], strerror(errno));
 		_exit(errno == ENOENT ? 127 : 126);
