@@ -21,6 +21,17 @@ int vs_cmd_start(int argc, char **argv)
 	return 0;
 }
 
+/* --timeout SECONDS (0..3600) of stop, restart and shutdown */
+static int parse_timeout(const char *arg, int *timeout)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < 0 || v > 3600)
+		return cli_errorf("--timeout: expected seconds, got \"%s\"", arg), -1;
+	*timeout = (int)v;
+	return 0;
+}
+
 static int stop_opts(int argc, char **argv, const char *usage, int *timeout, bool *force)
 {
 	static const struct option opts[] = {
@@ -32,16 +43,10 @@ static int stop_opts(int argc, char **argv, const char *usage, int *timeout, boo
 	int c;
 	while ((c = getopt_long(argc, argv, "+t:fh", opts, NULL)) != -1) {
 		switch (c) {
-		case 't': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 3600) {
-				cli_errorf("--timeout: expected seconds, got \"%s\"", optarg);
+		case 't':
+			if (parse_timeout(optarg, timeout) < 0)
 				return -2;
-			}
-			*timeout = (int)v;
 			break;
-		}
 		case 'f': if (force) { *force = true; break; } return -2;
 		case 'h': printf("usage: vserver %s\n", usage); return -1;
 		default: return -2;
@@ -148,16 +153,10 @@ int vs_cmd_shutdown(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 't': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
-			if (*end || v < 0 || v > 3600) {
-				cli_errorf("--timeout: expected seconds, got \"%s\"", optarg);
+		case 't':
+			if (parse_timeout(optarg, &timeout) < 0)
 				return 2;
-			}
-			timeout = (int)v;
 			break;
-		}
 		case 'h': printf("usage: vserver shutdown [--timeout S]\n"); return 0;
 		default: return 2;
 		}

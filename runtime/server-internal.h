@@ -31,6 +31,9 @@ struct srv_status {
 };
 int srv_status_read(const struct srv_ctx *c, const char *name, struct srv_status *st);
 int srv_status_write(const struct srv_ctx *c, const char *name, const struct srv_status *st);
+/* Waits up to timeout_ms for a process that is not our child to go
+ * (server-run.c). */
+bool srv_wait_pid_gone(pid_t pid, int timeout_ms);
 /* True while the server's monitor runs. */
 bool srv_monitor_alive(const struct srv_status *st);
 

@@ -344,7 +344,7 @@ static bool wait_monitor(const struct srv_status *st, int timeout_ms)
 }
 
 /* Waits up to timeout_ms for a process that is not our child to go. */
-static bool wait_pid_gone(pid_t pid, int timeout_ms)
+bool srv_wait_pid_gone(pid_t pid, int timeout_ms)
 {
 	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd < 0)
@@ -377,9 +377,9 @@ static int stop_unmonitored(struct srv_ctx *c, const char *name, struct srv_stat
 	if (pid > 0) {
 		if (timeout_s > 0)
 			rt_kill(&c->rt, name, init ? SIGRTMIN + 3 : SIGTERM, false, &ign);
-		if (timeout_s <= 0 || !wait_pid_gone(pid, timeout_s * 1000)) {
+		if (timeout_s <= 0 || !srv_wait_pid_gone(pid, timeout_s * 1000)) {
 			rt_kill(&c->rt, name, SIGKILL, true, &ign);
-			if (!wait_pid_gone(pid, 10000))
+			if (!srv_wait_pid_gone(pid, 10000))
 				return vs_failx(err, ETIMEDOUT, "stop \"%s\": its init did not exit", name);
 		}
 	}

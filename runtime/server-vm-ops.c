@@ -44,17 +44,6 @@ static bool vmm_alive(const char *name, const struct srv_status *st)
 	return st->pid > 0 && srv_vm_cgroup(name, &cg, &ign) >= 0 && srv_vmm_left_running(st->pid, &cg);
 }
 
-static bool wait_gone(pid_t pid, int timeout_ms)
-{
-	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pfd < 0)
-		return errno == ESRCH;
-	struct pollfd p = { .fd = pfd, .events = POLLIN };
-	bool gone = poll(&p, 1, timeout_ms) > 0;
-	close(pfd);
-	return gone;
-}
-
 int srv_vm_stop(struct srv_ctx *c, const char *name, struct srv_status *st, int timeout_s,
 		struct vs_err *err)
 {
@@ -88,7 +77,7 @@ int srv_vm_stop(struct srv_ctx *c, const char *name, struct srv_status *st, int 
 				      : "vm: the guest did not power off in time: killed");
 	}
 	if (monitored) {
-		if (!wait_gone(st->monitor, 10000))
+		if (!srv_wait_pid_gone(st->monitor, 10000))
 			return vs_failx(err, ETIMEDOUT, "stop \"%s\": the monitor did not exit", name);
 		return 0;
 	}
