@@ -14,7 +14,7 @@ PKGS=(
 	libnl-3-dev libnl-route-3-dev libnftables-dev libarchive-dev
 	bats jq busybox-static iproute2 nftables iperf3 util-linux procps psmisc
 	cpio qemu-system-x86 linux-image-cloud-amd64 e2fsprogs xfsprogs extlinux syslinux-common
-	crun runc hyperfine umoci zstd xz-utils podman debootstrap wget musl-tools python3 apparmor
+	crun runc hyperfine umoci zstd xz-utils podman containerd debootstrap wget musl-tools python3 apparmor
 )
 if [ "${1:-}" = --build ]; then PKGS=("${BUILD_PKGS[@]}"); fi
 missing=()
