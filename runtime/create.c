@@ -91,6 +91,9 @@ static int load_config(struct create_ctx *c, struct vs_err *err)
 		r2 = check_intel_rdt(&cfg->linux_, err);
 	if (r2 < 0)
 		return r2;
+	char msg[512];
+	if (rt_mount_label_drop(&c->cfg->linux_, msg, sizeof(msg)) && c->ctx->warn)
+		c->ctx->warn(msg);
 	if (cfg->process->terminal && !o->console_socket && !o->detach_tty_ok)
 		return vs_failx(err, EINVAL, "process.terminal is true: --console-socket is required");
 	if (!cfg->process->terminal && o->console_socket)

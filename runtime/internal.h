@@ -41,10 +41,15 @@ int rt_seccomp_send_listener(const struct conf_seccomp *s, int listener_fd,
 bool rt_apparmor_enabled(void);
 bool rt_selinux_enabled(void);
 /* runs in: the runtime, before anything is made. Refuses an AppArmor profile
- * or an SELinux label (process or mount) that this host cannot apply; where
- * prefixes the field names ("conf: config.json: process." or "exec: "). */
+ * or an SELinux process label that this host cannot apply (a mount label
+ * without SELinux passes: rt_mount_label_drop); where prefixes the field
+ * names ("conf: config.json: process." or "exec: "). */
 int rt_lsm_check(const struct conf_process *p, const struct conf_linux *lx, const char *where,
 		 struct vs_err *err);
+/* runs in: the runtime, at create. Where SELinux is not enabled, drops
+ * linux.mountLabel (it would label nothing) and puts the warning for the
+ * user in msg; true when it did. */
+bool rt_mount_label_drop(struct conf_linux *lx, char *msg, size_t len);
 /* Write the profile/label to /proc/thread-self/attr/...; the kernel applies
  * it at the next execve. No-ops for NULL or "". */
 int rt_apply_apparmor(const char *profile, struct vs_err *err);

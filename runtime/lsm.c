@@ -6,11 +6,12 @@
  * the process's "exec" attribute, and the kernel switches to it at the next
  * execve, the user's process. Nothing of the runtime itself runs confined.
  *
- * A profile or label on a host where its module is not enabled is refused
- * before anything is made (runc refuses an SELinux label in its config
+ * A profile or process label on a host where its module is not enabled is
+ * refused before anything is made (runc refuses an SELinux label in its config
  * validation, and fails an AppArmor profile at init with the kernel's
  * EINVAL; crun refuses both at init). A container that asked for confinement
- * never runs unconfined without a word. */
+ * never runs unconfined without a word. A mount label there confines
+ * nothing and is dropped with a warning (rt_mount_label_drop). */
 #include "internal.h"
 
 #include <fcntl.h>
@@ -56,10 +57,26 @@ int rt_lsm_check(const struct conf_process *p, const struct conf_linux *lx, cons
 		if (p && p->selinux_label && *p->selinux_label)
 			return vs_failx(err, EOPNOTSUPP, "%sselinuxLabel %s: SELinux is not enabled "
 					"on this host", where, p->selinux_label);
-		return vs_failx(err, EOPNOTSUPP, "conf: config.json: linux.mountLabel %s: SELinux "
-				"is not enabled on this host", lx->mount_label);
+		return 0;  /* a mount label alone: see rt_mount_label_drop() */
 	}
 	return 0;
+}
+
+/* A mount label is not confinement: it only names the label the files of
+ * new mounts carry, and without SELinux no file has a label and no rule
+ * reads one (context= is an SELinux mount option; the kernel rejects it
+ * elsewhere). The confinement is the process label, which rt_lsm_check()
+ * still refuses. So where SELinux is not enabled the label is dropped, and
+ * the caller warns, as crun ignores it; runc fails at mount with EINVAL. */
+bool rt_mount_label_drop(struct conf_linux *lx, char *msg, size_t len)
+{
+	if (!lx->mount_label || !*lx->mount_label || rt_selinux_enabled())
+		return false;
+	snprintf(msg, len, "conf: config.json: linux.mountLabel %s: SELinux is not enabled on "
+		 "this host, the label is ignored", lx->mount_label);
+	free(lx->mount_label);
+	lx->mount_label = NULL;
+	return true;
 }
 
 /* Writes value to the first of the attribute files that exists. */

@@ -109,6 +109,16 @@ fails_once() {
 	nothing_left "$BAD"
 }
 
+# The spec lets a config leave process out until start; like runc and crun,
+# vsrun refuses it at create, where an engine gets the reason before it has
+# a half-made container (runtime-tools' start 7 wants create to pass).
+@test "errors: a config without process is refused at create" {
+	jq_config 'del(.process)'
+	fails_once "vsrun: conf: config.json: process: required to create a container" \
+		vsrun create -b "$BUNDLE" "$BAD"
+	nothing_left "$BAD"
+}
+
 @test "errors: cgroup settings this v1 host cannot give" {
 	jq_config '.linux.resources.unified = {"memory.max": "10M"}'
 	fails_once "vsrun: *unified*" vsrun create -b "$BUNDLE" "$BAD"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Security modules and other things a host may lack: an AppArmor profile, an
-# SELinux label (process or mount) and Intel RDT are applied where the host
-# has them and refused with one clear line where it does not, never ignored.
+# SELinux process label and Intel RDT are applied where the host has them
+# and refused with one clear line where it does not, never ignored. A mount
+# label, which confines nothing by itself, is ignored with a warning there.
 # The AppArmor apply path runs for real in the throwaway VM
 # (tests/vm/apparmor.sh, `make check-vm`): its Debian kernel has AppArmor.
 
@@ -65,10 +66,29 @@ refused() {
 	refused "vsrun: conf: config.json: process.selinuxLabel system_u:system_r:container_t:s0: SELinux is not enabled on this host"
 }
 
-@test "lsm: linux.mountLabel without SELinux is refused at create" {
+# A mount label alone confines nothing (the process label does): without
+# SELinux it is ignored with a warning, and no context= reaches mount(2),
+# whose tmpfs would reject it with EINVAL (/dev is a tmpfs in `vsrun spec`).
+@test "lsm: linux.mountLabel without SELinux is ignored with a warning, the container runs" {
+	selinux_enabled && skip "SELinux is enabled here: the ignore path is untested on this host"
+	jq_config '.linux.mountLabel = "system_u:object_r:container_file_t:s0" |
+		.mounts += [{"destination": "/vstest-tmp", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}] |
+		.process.args = ["sh", "-c", "grep -c -e \" /dev \" -e \" /vstest-tmp \" /proc/self/mountinfo; grep -c context= /proc/self/mountinfo || true"]'
+	run --separate-stderr "$VSRUN" --root "$ROOT" --log "$TESTTMP/log.txt" run -b "$BUNDLE" "$ID"
+	echo "status=$status stdout=$output stderr=$stderr"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "vsrun: warning: conf: config.json: linux.mountLabel system_u:object_r:container_file_t:s0: SELinux is not enabled on this host, the label is ignored" ]
+	# both tmpfs mounts are there, neither with a context= option
+	[ "${lines[0]}" = 2 ] && [ "${lines[1]}" = 0 ]
+	grep -q 'level=warning msg="conf: config.json: linux.mountLabel system_u:object_r:container_file_t:s0: SELinux is not enabled' "$TESTTMP/log.txt"
+	[ ! -e "$ROOT/$ID" ]
+}
+
+@test "lsm: selinuxLabel with a mountLabel, without SELinux: still refused, no warning first" {
 	selinux_enabled && skip "SELinux is enabled here: the refusal path is untested on this host"
-	jq_config '.linux.mountLabel = "system_u:object_r:container_file_t:s0" | .process.args = ["true"]'
-	refused "vsrun: conf: config.json: linux.mountLabel system_u:object_r:container_file_t:s0: SELinux is not enabled on this host"
+	jq_config '.linux.mountLabel = "system_u:object_r:container_file_t:s0" |
+		.process.selinuxLabel = "system_u:system_r:container_t:s0" | .process.args = ["true"]'
+	refused "vsrun: conf: config.json: process.selinuxLabel system_u:system_r:container_t:s0: SELinux is not enabled on this host"
 }
 
 @test "lsm: exec --process-label without SELinux is refused" {
