@@ -148,6 +148,8 @@ UNIT_DEPS_rootfs := common conf rootfs
 UNIT_DEPS_netns := common conf netns
 UNIT_DEPS_vm := common conf vm
 UNIT_DEPS_vmagent := common conf vm
+# test-vmagent runs build/vserver-agent's exec loop on a socket pair
+$(BUILD)/tests/test-vmagent: $(AGENT)
 UNIT_DEPS_runtime := $(MODULES)
 # the process-attribute files of runtime/ (caps, seccomp, hooks, console) alone
 ATTR_OBJS := $(patsubst %,$(BUILD)/runtime/%.o,caps seccomp procattr hooks console)

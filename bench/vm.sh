@@ -49,10 +49,13 @@ for ((i = 0; i < N; i++)); do
 	sleep 1
 	pid=$($V info --format json vmb | jq .pid)
 	rss_kib "$pid" >>"$R/shim.rss"
-	# the same command line, by hand: console to another file, no jail
-	tr '\0' '\n' <"/proc/$pid/cmdline" | sed "s|path=$log|path=$R/hand.log|" >"$R/argv"
+	# the same command line, by hand: console to a file of ours, no jail (the
+	# shim's console is its monitor's pipe: QEMU's stdio, or fd 101)
+	tr '\0' '\n' <"/proc/$pid/cmdline" >"$R/argv"
 	cp "$R/lib/servers/vmb/initrd.cpio" "$R/hand.cpio"
-	sed -i "s|^$R/lib/servers/vmb/initrd.cpio\$|$R/hand.cpio|; s|vm/vmb\.|vm/hand.|" "$R/argv"
+	sed -i -e "s|^stdio,id=con0.*|file,id=con0,path=$R/hand.log,append=on|" \
+		-e "s|^file,id=con0,path=[^,]*|file,id=con0,path=$R/hand.log|" \
+		-e "s|^$R/lib/servers/vmb/initrd.cpio\$|$R/hand.cpio|; s|vm/vmb\.|vm/hand.|" "$R/argv"
 	$V stop --timeout 10 vmb >/dev/null 2>&1
 	: >"$R/hand.log"
 	mapfile -t argv <"$R/argv"

@@ -96,7 +96,8 @@ static int ifb_add(struct nl_sock *sk, const char *ifb, struct vs_err *err)
 }
 
 /* ingress qdisc on dev + "u32 match u32 0 0 action mirred egress redirect
- * dev ifb" */
+ * dev ifb"; a qdisc it made is removed again when the filter fails (one
+ * that was there already is refused, EEXIST, and left alone) */
 int tc_redirect_add(struct nl_sock *sk, const char *dev, const char *ifb,
 			struct vs_err *err)
 {
@@ -116,6 +117,7 @@ int tc_redirect_add(struct nl_sock *sk, const char *dev, const char *ifb,
 	}
 	if (r >= 0)
 		r = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_EXCL);
+	bool made_qdisc = r >= 0;
 	if (r >= 0) {
 		step = "redirect filter";
 		r = rtnl_tc_set_kind(TC_CAST(act), "mirred");
@@ -139,6 +141,8 @@ int tc_redirect_add(struct nl_sock *sk, const char *dev, const char *ifb,
 		r = rtnl_u32_add_action(cls, act);
 	if (r >= 0)
 		r = rtnl_cls_add(sk, cls, NLM_F_CREATE | NLM_F_EXCL);
+	if (r < 0 && made_qdisc)
+		qdisc_del(sk, dev, TC_H_INGRESS, NULL);
 	if (act)
 		rtnl_act_put(act);
 	if (cls)

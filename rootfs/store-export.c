@@ -11,7 +11,10 @@
  * outside upper/ (overlayfs' shared whiteout in work/) are not followed:
  * such a file is written once per name inside upper/, then linked.
  * An extra file beside upper/ (a VM server's disk image) is one sparse pax
- * entry: libarchive finds its holes (SEEK_HOLE) and writes only the data. */
+ * entry: libarchive finds its holes (SEEK_HOLE) and writes only the data.
+ * Import writes it as NAME.import and renames it over NAME only when all
+ * of the file was read and checked: a truncated or corrupt export leaves
+ * the server's NAME as it was and no partial file. */
 #include "image-internal.h"
 
 #include <archive.h>
@@ -25,6 +28,7 @@
 #define META_NAME "vserver-export.json"
 #define CONFIG_NAME "config"
 #define MAX_META (16u << 20)
+#define EXTRA_TMP "%s/%s.import"   /* server dir, extra file's name */
 
 static int ar_errno(struct archive *a)
 {
@@ -240,7 +244,7 @@ static int import_entry(struct archive *in, struct archive *disk, struct archive
 			const char *dir, const char *rel, bool extra, struct vs_err *err)
 {
 	char abs[PATH_MAX], hl[PATH_MAX], hrel[PATH_MAX];
-	if (img_path(abs, sizeof(abs), "%s/%s", dir, extra ? rel : rel + 6) < 0)
+	if (img_path(abs, sizeof(abs), extra ? EXTRA_TMP : "%s/%s", dir, extra ? rel : rel + 6) < 0)
 		return vs_failx(err, ENAMETOOLONG, "disk: import %s: path too long", rel);
 	const char *link = archive_entry_hardlink(e);
 	if (extra && (link || archive_entry_filetype(e) != AE_IFREG))
@@ -347,7 +351,12 @@ int vs_disk_import(const char *in_path, const char *server_dir, uint64_t quota, 
 		archive_read_free(in);
 		return r;
 	}
-	r = img_disk_open(server_dir, upper, sizeof(upper), &attached, err);
+	char tmp[PATH_MAX] = "", dst[PATH_MAX];
+	if (extra && (img_path(tmp, sizeof(tmp), EXTRA_TMP, server_dir, extra) < 0 ||
+		      img_path(dst, sizeof(dst), "%s/%s", server_dir, extra) < 0))
+		r = vs_failx(err, ENAMETOOLONG, "disk: import %s: path too long", extra);
+	if (r == 0)
+		r = img_disk_open(server_dir, upper, sizeof(upper), &attached, err);
 	if (r == 0)
 		r = import_all(in, upper, server_dir, extra, &meta, &cfg, &cfg_len, err);
 	archive_read_free(in);
@@ -360,6 +369,11 @@ int vs_disk_import(const char *in_path, const char *server_dir, uint64_t quota, 
 			r = vs_failx(err, EINVAL, "disk: import %s: no " META_NAME " naming the image",
 				     in_path);
 	}
+	/* the extra file, whole: in place of the old one */
+	if (r == 0 && tmp[0] && access(tmp, F_OK) == 0 && rename(tmp, dst) < 0)
+		r = vs_fail(err, errno, "disk: import: rename %s to %s", tmp, dst);
+	if (tmp[0])
+		unlink(tmp);
 	if (r < 0) {
 		yajl_tree_free(v);
 		free(cfg);

@@ -419,8 +419,8 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	if (rt_vm_wanted(cfg)) {
 		c->cg_made = true;  /* rollback removes it */
 		r = rt_vm_create(c->ctx, cfg, c->dir, c->rootfs, rec, &c->pid, err);
-		if (r >= 0 && o->pid_file)
-			r = write_pid_file(o->pid_file, c->pid, err);
+		if (r >= 0 && o->pid_file && (r = write_pid_file(o->pid_file, c->pid, err)) < 0)
+			rt_vm_cleanup(c->ctx, o->id);  /* the redirects; rollback kills QEMU */
 		return r;
 	}
 

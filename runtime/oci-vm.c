@@ -170,7 +170,10 @@ int rt_vm_create(const struct rt_ctx *ctx, const struct conf_config *cfg, const 
 	rec->st.pid = *pid;
 	rec->start_time = rt_pid_start_time(*pid);
 	rec->st.status = RT_CREATED;
-	return rt_record_write(ctx, rec, err);
+	r = rt_record_write(ctx, rec, err);
+	if (r < 0 && tap >= 0)
+		netns_guest_untap(nsfd, NULL, NULL);  /* the caller's rollback kills QEMU only */
+	return r;
 }
 
 int rt_vm_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)

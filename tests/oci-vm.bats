@@ -111,6 +111,25 @@ wait_con() {
 	ip netns del "$peer"
 }
 
+@test "vsrun vm: a create that fails after QEMU started (the pid file) leaves no tap or redirect in the bundle's namespace" {
+	local ns=vsvm$$n
+	ip netns add "$ns"
+	ip -n "$ns" link add eth0 type veth peer name p0
+	ip -n "$ns" addr add 10.199.0.2/24 dev eth0
+	ip -n "$ns" link set eth0 up
+	jq_config "(.linux.namespaces[] | select(.type == \"network\")) += {\"path\": \"/run/netns/$ns\"}"
+	run vsrun create --pid-file "$TESTTMP/no/such/dir/pid" --bundle "$BUNDLE" "$ID"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"write pid file $TESTTMP/no/such/dir/pid"* ]]
+	# rolled back: QEMU, its state, and eth0's ingress redirect (the tap went with QEMU)
+	[ ! -e "$ROOT/$ID" ]
+	! pgrep -f "qemu-system.*$ID" >/dev/null
+	[ -z "$(tc -n "$ns" qdisc show dev eth0 ingress)" ]
+	[ -z "$(tc -n "$ns" filter show dev eth0 ingress)" ]
+	! ip -n "$ns" link show vstap0 2>/dev/null
+	ip netns del "$ns"
+}
+
 @test "vsrun vm: process.user (uid, gid, additionalGids), cwd and env apply in the guest, to the process and to exec" {
 	jq_config '.process.args = ["sh", "-c", "echo who-$(id -u)-$(id -g)-$(id -G | tr \" \" ,)-$(pwd)-$GREETING; while :; do sleep 1; done"]
 		| .process.user = {"uid": 1000, "gid": 100, "additionalGids": [10, 20]}

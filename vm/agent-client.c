@@ -4,7 +4,9 @@
  * socket's backlog until the first ends. The guest acknowledges an exec at
  * once (STARTED): that first frame is awaited at most VS_VM_AGENT_TIMEOUT
  * seconds (30 by default), so a guest that never answers is an error, not
- * a hang; after it the exec runs as long as it runs. */
+ * a hang; after it the exec runs as long as it runs. Each exec has a random
+ * tag on its frames (proto.h): what the guest sends with another tag is the
+ * end of an exec whose host went away, and is dropped. */
 #include "internal.h"
 #include "agent/proto.h"
 
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -46,10 +49,11 @@ void *vm_agent_encode_proc(char *const *argv, char *const *env, const char *cwd,
 	return buf;
 }
 
-static int send_frame(int fd, uint8_t type, const void *data, size_t len, struct vs_err *err)
+static int send_frame(int fd, uint8_t type, uint32_t tag, const void *data, size_t len,
+		      struct vs_err *err)
 {
-	unsigned char h[8] = { type, 0, 0, 0 };
-	agent_put_u32(h + 4, (uint32_t)len);
+	unsigned char h[8];
+	agent_put_hdr(h, type, tag, (uint32_t)len);
 	if (vs_write_all(fd, h, sizeof(h)) < 0 || (len && vs_write_all(fd, data, len) < 0))
 		return vs_fail(err, errno, "vm: agent: send");
 	return 0;
@@ -82,12 +86,23 @@ static int read_frame(int fd, struct agent_hdr *h, unsigned char *buf, struct vs
 	if (n != (ssize_t)sizeof(raw))
 		return vs_failx(err, EPROTO, "vm: agent: the guest closed the connection mid-frame");
 	h->type = raw[0];
+	h->tag = agent_hdr_tag(raw);
 	h->len = agent_get_u32(raw + 4);
 	if (h->len > AGENT_MAX_PAYLOAD)
 		return vs_failx(err, EPROTO, "vm: agent: frame of %u bytes", h->len);
 	if (h->len && vs_read_all(fd, buf, h->len) != (ssize_t)h->len)
 		return vs_failx(err, EPROTO, "vm: agent: the guest closed the connection mid-frame");
 	return 1;
+}
+
+/* a random tag for one exec, never 0 (the tag of untagged frames) */
+static uint32_t new_tag(void)
+{
+	uint32_t t = 0;
+	if (getrandom(&t, sizeof(t), GRND_NONBLOCK) != sizeof(t))
+		t = (uint32_t)vs_now_ns() ^ (uint32_t)getpid() << 8;
+	t &= AGENT_TAG_MASK;
+	return t ? t : 1;
 }
 
 /* seconds to wait for the guest's STARTED */
@@ -113,10 +128,11 @@ int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const c
 	if (len > AGENT_MAX_PAYLOAD)
 		return vs_failx(err, E2BIG, "vm: agent: the command and its environment exceed %u bytes",
 				AGENT_MAX_PAYLOAD);
-	int r = send_frame(fd, AGENT_EXEC, req, len, err);
+	uint32_t tag = new_tag();
+	int r = send_frame(fd, AGENT_EXEC, tag, req, len, err);
 	if (r < 0)
 		return r;
-	if (in_fd < 0 && (r = send_frame(fd, AGENT_EOF, NULL, 0, err)) < 0)
+	if (in_fd < 0 && (r = send_frame(fd, AGENT_EOF, tag, NULL, 0, err)) < 0)
 		return r;
 	_cleanup_free_ unsigned char *buf = vs_xmalloc(AGENT_MAX_PAYLOAD);
 	int limit = start_timeout();
@@ -142,9 +158,9 @@ int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const c
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n > 0)
-				r = send_frame(fd, AGENT_STDIN, buf, (size_t)n, err);
+				r = send_frame(fd, AGENT_STDIN, tag, buf, (size_t)n, err);
 			else {
-				r = send_frame(fd, AGENT_EOF, NULL, 0, err);
+				r = send_frame(fd, AGENT_EOF, tag, NULL, 0, err);
 				in_fd = -1;
 			}
 			if (r < 0)
@@ -158,8 +174,11 @@ int vm_agent_exec(const char *sock, char *const *argv, char *const *env, const c
 			return r;
 		if (r == 0)
 			return vs_failx(err, EPIPE, "vm: agent: the guest ended the exec without a status");
+		/* another tag, or anything before STARTED: the tail of an exec
+		 * whose host went away (tag 0: an agent older than tags) */
+		if (h.tag != tag && h.tag != 0)
+			continue;
 		if (!started) {
-			/* before it: the tail of an exec whose host went away */
 			started = h.type == AGENT_STARTED;
 			continue;
 		}

@@ -67,6 +67,11 @@ static char *slurp(const char *p)
 	return vs_read_file(p, &s, NULL) < 0 ? NULL : s;
 }
 
+static int write_file_n(const char *path, const char *data, size_t len)
+{
+	return vs_write_file_atomic(path, data, len, 0644);
+}
+
 static void put(const char *path, const char *data)
 {
 	vs_write_file_atomic(path, data, strlen(data), 0644);
@@ -627,7 +632,33 @@ static void test_export_clone(void)
 	   "the extra file is back: 64M long, sparse (%lld blocks)", xok ? (long long)xs.st_blocks : -1LL);
 	is_int(sh("dd if=%s/srv-imp2/extra.img bs=1 skip=1048576 count=7 status=none | grep -qx vm-data",
 		  T), 0, "its data at 1M");
+	ok(!exists(fmt("%s/srv-imp2/extra.img.import", T)), "no temporary name left beside it");
 	vs_disk_destroy(fmt("%s/srv-imp2", T), &err);
+	free(name);
+	free(conf);
+	name = conf = NULL;
+	/* cut in the middle of the extra file's data: refused, and the server's
+	 * own extra file (and all else in its dir) as it was, byte for byte */
+	char *tar = NULL;
+	size_t tlen = 0;
+	vs_read_file(fmt("%s/exp2.tar", T), &tar, &tlen);
+	char *data = tar ? memmem(tar, tlen, "vm-data", 7) : NULL;
+	ok(data && write_file_n(fmt("%s/cut.tar", T), tar, (size_t)(data - tar) + 3) == 0,
+	   "an export cut 3 bytes into the extra file's data");
+	free(tar);
+	const char *imp4 = fmt("%s/srv-imp4", T);
+	vs_mkdir_p(imp4, 0755);
+	put(fmt("%s/extra.img", imp4), "the server's disk\n");
+	const char *sum = "(find . | sort; find . -type f | sort | xargs md5sum) | md5sum";
+	char before[128];
+	snprintf(before, sizeof(before), "%s", sh_out(fmt("cd %s && %s", imp4, sum)));
+	r = vs_disk_import(fmt("%s/cut.tar", T), imp4, 0, "extra.img", &name, &conf, &clen, &err);
+	ok(r < 0, "a truncated export is refused: %s", r < 0 ? err.msg : "imported");
+	char *old = slurp(fmt("%s/extra.img", imp4));
+	is_str(old, "the server's disk\n", "the extra file there before is untouched");
+	free(old);
+	is_str(sh_out(fmt("cd %s && %s", imp4, sum)), before,
+	       "the server's dir is byte-identical (no partial file, no temporary name, no disk)");
 	free(name);
 	free(conf);
 	name = conf = NULL;

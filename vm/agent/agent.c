@@ -367,8 +367,11 @@ static pid_t start_workload(struct agent_proc *p)
 	_exit(127);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* the exec loop alone, on the host, for tests (never as the guest's init) */
+	if (getpid() != 1 && argc == 3 && !strcmp(argv[1], "--serve-fd"))
+		agent_serve_fd(atoi(argv[2]));
 	mount_or_log("proc", "/proc", "proc", 0, NULL);
 	mount_or_log("sys", "/sys", "sysfs", 0, NULL);
 	mount_or_log("dev", "/dev", "devtmpfs", 0, NULL);
@@ -392,8 +395,8 @@ int main(void)
 		/* the image's init must be PID 1: the agent goes on as its child */
 		pid_t pid = fork();
 		if (pid > 0) {
-			char *argv[] = { "/sbin/init", NULL };
-			execv(argv[0], argv);
+			char *init_argv[] = { "/sbin/init", NULL };
+			execv(init_argv[0], init_argv);
 			agent_log("exec /sbin/init: %s", strerror(errno));
 			agent_poweroff();
 		}

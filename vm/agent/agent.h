@@ -32,6 +32,9 @@ bool agent_cmdline(const char *key, char *buf, size_t len);
  * workload: the server's command (0 = none: the image's init runs as PID 1
  * and powers off by itself). Never returns. */
 __attribute__((noreturn)) void agent_serve(pid_t workload);
+/* The same loop on the host, for tests/unit/test-vmagent.c: fd is the port
+ * (one end of a socket pair); exits when the test closes it. */
+__attribute__((noreturn)) void agent_serve_fd(int fd);
 /* Ends the VM: TERM, KILL, sync, remount read-only, power off. */
 __attribute__((noreturn)) void agent_poweroff(void);
 

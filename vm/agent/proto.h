@@ -4,7 +4,15 @@
  *
  * One byte stream over a virtio-serial port ("vserver.agent" in the guest,
  * a unix socket on the host), cut into frames:
- *     u8 type, u8 pad[3], u32 len (little endian), len bytes of payload
+ *     u8 type, u8 tag[3], u32 len (little endian), len bytes of payload
+ * The tag names the exec: the host picks a random non-zero one for its EXEC
+ * and puts it on each frame it sends; the agent puts the tag of the EXEC on
+ * every frame of that exec's reply, and ignores STDIN, EOF and SIGNAL of
+ * another tag. The port outlives a host (the agent waits a moment before it
+ * believes a hang-up, see serve.c), so the next host can read the end of its
+ * predecessor's exec, STARTED included: it drops every frame not of its tag.
+ * (Tag 0: a host or an agent older than tags; a host believes a reply of tag
+ * 0, so a guest booted before the upgrade still answers.)
  * A connection carries one exec:
  *   host -> guest  EXEC   u32 argc, u32 envc, then argc args, envc "K=V"
  *                         and the cwd, each NUL-terminated; then (optional:
@@ -16,8 +24,9 @@
  *   guest -> host  STARTED u32 pid of the process (0: it could not be
  *                         started; a STDERR line and EXIT follow), sent at
  *                         once for each EXEC: the host waits for it only a
- *                         bounded time, and drops what comes before it (the
- *                         end of an exec whose host went away)
+ *                         bounded time, and drops what comes before it and
+ *                         what has another tag (the end of an exec whose
+ *                         host went away)
  *                  STDOUT, STDERR  bytes
  *                  EXIT   i32 exit status (128+N when killed by signal N);
  *                         always last
@@ -46,9 +55,29 @@ enum agent_type {
 
 struct agent_hdr {
 	uint8_t type;
-	uint8_t pad[3];
+	uint32_t tag;          /* 24 bits: the frame's bytes 1-3 */
 	uint32_t len;
 };
+
+#define AGENT_TAG_MASK 0xffffffu
+
+/* the 8 bytes of a frame's header */
+static inline void agent_put_hdr(unsigned char *h, uint8_t type, uint32_t tag, uint32_t len)
+{
+	h[0] = type;
+	h[1] = (unsigned char)tag;
+	h[2] = (unsigned char)(tag >> 8);
+	h[3] = (unsigned char)(tag >> 16);
+	h[4] = (unsigned char)len;
+	h[5] = (unsigned char)(len >> 8);
+	h[6] = (unsigned char)(len >> 16);
+	h[7] = (unsigned char)(len >> 24);
+}
+
+static inline uint32_t agent_hdr_tag(const unsigned char *h)
+{
+	return (uint32_t)h[1] | (uint32_t)h[2] << 8 | (uint32_t)h[3] << 16;
+}
 
 /* The line the agent prints on the console (after "vserver-agent: ") when the server's command ends,
  * which the host's monitor reads back as the server's exit status. */

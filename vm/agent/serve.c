@@ -14,7 +14,13 @@
  * while the port still says "no host", and the next read returns 0 although
  * the host is there. Ending the exec then (as this agent once did) left the
  * host waiting forever for a frame; it happened on a loaded machine, where
- * the work queue runs late. */
+ * the work queue runs late. Within that grace the next host may read the end
+ * of the last exec: each frame carries its exec's tag (proto.h), and that host
+ * drops what is not its own.
+ *
+ * A command's output is copied PUMP_READS reads at a time per round of the
+ * loop, so that a command that writes without end (`yes`) cannot keep the
+ * host's SIGNAL or EOF unread: each round also reads the port. */
 #include "agent.h"
 
 #include <dirent.h>
@@ -35,18 +41,22 @@
 
 #define TERM_GRACE_MS 10000
 #define HUP_GRACE_MS 3000
+#define PUMP_READS 4           /* per pipe and round: 64 KiB, a pipe's worth */
+#define PUMP_DRAIN 64          /* at the end of an exec: what its pipes still hold */
 
 struct session {
 	pid_t pid;             /* 0 = none */
 	int in, out, err;      /* -1 = closed */
 	bool exited;
 	int code;
+	uint32_t tag;          /* of its EXEC, on every frame of the reply */
 };
 
 static struct {
 	pid_t workload;
 	int port, power, sfd;
-	unsigned char buf[sizeof(struct agent_hdr) + AGENT_MAX_PAYLOAD];
+	bool test;             /* --serve-fd: the port is a test's socket */
+	unsigned char buf[8 + AGENT_MAX_PAYLOAD];
 	size_t have;
 	struct session s;
 	uint64_t term_deadline, hup_until, power_search_end;
@@ -135,8 +145,8 @@ static bool port_write(const void *buf, size_t len)
 
 static bool send_frame(uint8_t type, const void *data, size_t len)
 {
-	unsigned char h[8] = { type, 0, 0, 0 };
-	agent_put_u32(h + 4, (uint32_t)len);
+	unsigned char h[8];
+	agent_put_hdr(h, type, g.s.tag, (uint32_t)len);
 	return port_write(h, sizeof(h)) && (!len || port_write(data, len));
 }
 
@@ -172,11 +182,12 @@ static void refuse(const char *why, int code)
 	}
 }
 
-static void session_start(const unsigned char *p, size_t len)
+static void session_start(uint32_t tag, const unsigned char *p, size_t len)
 {
 	struct agent_proc proc = { 0 };
 	if (g.s.pid)
 		session_end(false);
+	g.s.tag = tag;
 	if (agent_decode_proc(p, len, &proc) < 0) {
 		refuse("bad exec request", 127);
 		return;
@@ -212,7 +223,7 @@ static void session_start(const unsigned char *p, size_t len)
 	close(in[0]);
 	close(out[1]);
 	close(err[1]);
-	g.s = (struct session){ .pid = pid, .in = in[1], .out = out[0], .err = err[0] };
+	g.s = (struct session){ .pid = pid, .in = in[1], .out = out[0], .err = err[0], .tag = tag };
 	fcntl(g.s.out, F_SETFL, O_NONBLOCK);
 	fcntl(g.s.err, F_SETFL, O_NONBLOCK);
 	if (pid < 0) {
@@ -226,11 +237,11 @@ static void session_start(const unsigned char *p, size_t len)
 		session_end(false);
 }
 
-/* copies what a pipe has to the host; closes it at EOF */
-static void pump(int *fd, uint8_t type)
+/* copies what a pipe has to the host, at most reads reads; closes it at EOF */
+static void pump(int *fd, uint8_t type, int reads)
 {
 	char buf[16384];
-	for (;;) {
+	while (reads-- > 0) {
 		ssize_t n = read(*fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -247,11 +258,13 @@ static void pump(int *fd, uint8_t type)
 	}
 }
 
-static void on_frame(uint8_t type, const unsigned char *p, size_t len)
+static void on_frame(uint8_t type, uint32_t tag, const unsigned char *p, size_t len)
 {
+	if (type != AGENT_EXEC && tag != g.s.tag)
+		return;  /* for an exec that is over */
 	switch (type) {
 	case AGENT_EXEC:
-		session_start(p, len);
+		session_start(tag, p, len);
 		break;
 	case AGENT_STDIN:
 		if (g.s.in >= 0) {
@@ -294,6 +307,8 @@ static void port_hup(void)
 static void port_eof(void)
 {
 	uint64_t now = now_ms();
+	if (g.test && !g.s.pid)
+		_exit(0);  /* the test closed its end */
 	if (!g.s.pid && !g.have) {
 		g.hup_since = 0;
 		g.hup_until = now + 200;
@@ -332,7 +347,7 @@ static void port_read(void)
 		}
 		if (g.have < 8 + len)
 			return;
-		on_frame(g.buf[0], g.buf + 8, len);
+		on_frame(g.buf[0], agent_hdr_tag(g.buf), g.buf + 8, len);
 		memmove(g.buf, g.buf + 8 + len, g.have - 8 - len);
 		g.have -= 8 + len;
 	}
@@ -411,6 +426,15 @@ static void find_devices(void)
 		g.power = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 }
 
+void agent_serve_fd(int fd)
+{
+	g.port = fd;
+	g.test = true;
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	fcntl(fd, F_SETFL, O_NONBLOCK);
+	agent_serve(0);
+}
+
 void agent_serve(pid_t workload)
 {
 	g.workload = workload;
@@ -459,9 +483,9 @@ void agent_serve(pid_t workload)
 		if (p[0].revents)
 			reap();
 		if (io >= 0 && p[io].revents)
-			pump(&g.s.out, AGENT_STDOUT);
+			pump(&g.s.out, AGENT_STDOUT, PUMP_READS);
 		if (ie >= 0 && g.s.err >= 0 && p[ie].revents)
-			pump(&g.s.err, AGENT_STDERR);
+			pump(&g.s.err, AGENT_STDERR, PUMP_READS);
 		if (iw >= 0 && p[iw].revents)
 			power_key();
 		if (ip >= 0 && g.port >= 0 && p[ip].revents)
@@ -469,9 +493,9 @@ void agent_serve(pid_t workload)
 		/* the exec ended: what is left in its pipes, then its status */
 		if (g.s.pid > 0 && g.s.exited) {
 			if (g.s.out >= 0)
-				pump(&g.s.out, AGENT_STDOUT);
+				pump(&g.s.out, AGENT_STDOUT, PUMP_DRAIN);
 			if (g.s.err >= 0)
-				pump(&g.s.err, AGENT_STDERR);
+				pump(&g.s.err, AGENT_STDERR, PUMP_DRAIN);
 			if (g.s.pid > 0)
 				session_end(true);
 		}
