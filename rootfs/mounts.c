@@ -151,10 +151,12 @@ static char *with_mount_label(const struct conf_mount *m, const char *label)
  * user namespace, and would clash with the host's own mount when the IPC
  * namespace is shared. In that last case the host's mqueue is left as it is:
  * relabeling it would change the host, not the container.
- * With a new user namespace the root of a new IPC namespace's mqueue belongs
- * to the host's root (the kernel makes it at clone(), with the runtime's
- * credentials), which the container cannot map: the kernel refuses the
- * label (EPERM) and the mqueue keeps the policy's default label.
+ * The kernel makes an IPC namespace's mqueue with the credentials of the
+ * process that makes the namespace: with a new user namespace that is init,
+ * once root there (create.c), so the container's root owns it. In a user
+ * namespace joined by path the maker is the runtime's helper, whose uid the
+ * namespace may not map: then the kernel refuses the label (EPERM) and the
+ * mqueue keeps the policy's default label (docs/rootfs.md).
  * runs in: container init, before pivot_root. */
 static int label_mqueue(struct rfs_ctx *c, const struct conf_mount *m, struct vs_err *err)
 {
