@@ -249,6 +249,6 @@ for ((b = 0; b < ${#APPENDS[@]}; b++)); do
 	fail=$((fail + 1))
 done
 echo "1..$((pass + skipped + fail))"
-echo "# check-vm: boot + tests took $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }') s ($(ls "$tmp"/console.[0-9]* | wc -l) boot(s)), $(grep -o 'tests started at uptime [0-9.]* s' "$tmp/console" | head -n 1), inside status ${status:-none}"
+echo "# check-vm: boot + tests took $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }') s ($(ls "$tmp"/console.[0-9]* 2>/dev/null | wc -l) boot(s)), $(grep -o 'tests started at uptime [0-9.]* s' "$tmp/console" | head -n 1), inside status ${status:-none}"
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
