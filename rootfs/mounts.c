@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #define PROP_MASK (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)
 
@@ -129,9 +130,10 @@ static int mount_sys_fallback(struct rfs_ctx *c, const struct conf_mount *m,
 }
 
 /* linux.mountLabel goes on every new filesystem that takes a context=
- * option, as runc does: not proc, sysfs, mqueue or cgroups, whose files
- * carry labels of their own. NULL when there is no label to add. The runtime
- * has refused a label already when SELinux is not enabled. */
+ * option, as runc does: not proc, sysfs or cgroups, whose files carry labels
+ * of their own, nor mqueue (label_mqueue). NULL when there is no label to
+ * add. Where SELinux is not enabled the runtime has dropped the label at
+ * create, with a warning (rt_mount_label_drop). */
 static char *with_mount_label(const struct conf_mount *m, const char *label)
 {
 	static const char *const unlabeled[] = { "proc", "sysfs", "mqueue", "cgroup", "cgroup2" };
@@ -143,6 +145,37 @@ static char *with_mount_label(const struct conf_mount *m, const char *label)
 	if (m->data && *m->data)
 		return vs_xasprintf("%s,context=\"%s\"", m->data, label);
 	return vs_xasprintf("context=\"%s\"", label);
+}
+
+/* mqueue takes linux.mountLabel on its root directory, set after the mount
+ * (as runc does): a context= option would be refused for an mqueue made in a
+ * user namespace, and would clash with the host's own mount when the IPC
+ * namespace is shared. In that last case the host's mqueue is left as it is:
+ * relabeling it would change the host, not the container.
+ * The kernel makes an IPC namespace's mqueue with the credentials of the
+ * process that makes the namespace: with a new user namespace that is init,
+ * once root there (create.c), so the container's root owns it. In a user
+ * namespace joined by path the maker is the runtime's helper, whose uid the
+ * namespace may not map: then the kernel refuses the label (EPERM) and the
+ * mqueue keeps the policy's default label (docs/rootfs.md).
+ * runs in: container init, before pivot_root. */
+static int label_mqueue(struct rfs_ctx *c, const struct conf_mount *m, struct vs_err *err)
+{
+	const char *label = c->cfg->linux_.mount_label;
+	if (!label || !*label || !is_type(m, "mqueue") || !c->cfg->linux_.ns[CONF_NS_IPC].present)
+		return 0;
+	_cleanup_close_ int mnt = rootfs_open_in_root(c->root_fd, m->destination, false, false,
+						      err);
+	if (mnt < 0)
+		return fail_mount(err, -mnt, m, "reopen after mount");
+	char fdp[32];
+	if (setxattr(rfs_fdpath(fdp, sizeof(fdp), mnt), "security.selinux", label,
+		     strlen(label) + 1, 0) < 0) {
+		if (errno == EPERM && c->cfg->linux_.ns[CONF_NS_USER].present)
+			return 0;
+		return fail_mount(err, errno, m, "set the SELinux label of its root");
+	}
+	return 0;
 }
 
 /* A new filesystem (proc, tmpfs, sysfs, mqueue, devpts, cgroup2, others). */
@@ -190,6 +223,9 @@ static int mount_new(struct rfs_ctx *c, const struct conf_mount *m, struct vs_er
 		}
 		return fail_mount(err, e, m, NULL);
 	}
+	int r = label_mqueue(c, m, err);
+	if (r < 0)
+		return r;
 
 	/* target still names the directory under the new mount; walk again
 	 * to get the mount itself, for what needs its fd. */
@@ -199,7 +235,6 @@ static int mount_new(struct rfs_ctx *c, const struct conf_mount *m, struct vs_er
 						      err);
 	if (mnt < 0)
 		return fail_mount(err, -mnt, m, "reopen after mount");
-	int r;
 	if (m->copy_up) {
 		_cleanup_close_ int dst = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dst < 0)

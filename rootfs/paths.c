@@ -40,11 +40,16 @@ static int open_devnull(int root_fd, struct vs_err *err)
 	return fd;
 }
 
-static int mask_dir(int target, const char *path, struct vs_err *err)
+/* A directory is masked by an empty read-only tmpfs, which takes
+ * linux.mountLabel as runc's does: under SELinux, a tmpfs of the default
+ * type could be one the container may not even list. */
+static int mask_dir(int target, const char *path, const char *label, struct vs_err *err)
 {
 	_cleanup_close_ int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return vs_fail(err, errno, "rootfs: mask %s: fsopen tmpfs", path);
+	if (label && *label && fsconfig(fs, FSCONFIG_SET_STRING, "context", label, 0) < 0)
+		return vs_fail(err, errno, "rootfs: mask %s: tmpfs context=%s", path, label);
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "size", "4k", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -59,7 +64,7 @@ static int mask_dir(int target, const char *path, struct vs_err *err)
 	return 0;
 }
 
-static int mask_paths(int root_fd, char **paths, struct vs_err *err)
+static int mask_paths(int root_fd, char **paths, const char *label, struct vs_err *err)
 {
 	_cleanup_close_ int devnull = -EBADF;
 	for (size_t i = 0; paths && paths[i]; i++) {
@@ -73,7 +78,7 @@ static int mask_paths(int root_fd, char **paths, struct vs_err *err)
 			return vs_fail(err, errno, "rootfs: mask %s: stat", paths[i]);
 		int r;
 		if (S_ISDIR(st.st_mode)) {
-			r = mask_dir(target, paths[i], err);
+			r = mask_dir(target, paths[i], label, err);
 		} else {
 			if (devnull < 0) {
 				devnull = open_devnull(root_fd, err);
@@ -117,7 +122,7 @@ int rootfs_finalize(const struct conf_config *cfg, struct vs_err *err)
 	int r = readonly_paths(root, cfg->linux_.readonly_paths, err);
 	if (r < 0)
 		return r;
-	r = mask_paths(root, cfg->linux_.masked_paths, err);
+	r = mask_paths(root, cfg->linux_.masked_paths, cfg->linux_.mount_label, err);
 	if (r < 0)
 		return r;
 	if (cfg->root.readonly) {

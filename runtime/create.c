@@ -496,6 +496,15 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 
 	int flags = ns_new_flags(lx) & ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
 	a.new_userns = flags & CLONE_NEWUSER;
+	/* With a new user namespace, init makes the IPC namespace itself once
+	 * it is root there (as runc does): the kernel makes the namespace's
+	 * mqueue with the maker's credentials, and made at clone() its root
+	 * would belong to the host's root, which the container cannot map (no
+	 * chown, no SELinux label on /dev/mqueue). */
+	if (a.new_userns && (flags & CLONE_NEWIPC)) {
+		flags &= ~CLONE_NEWIPC;
+		a.unshare_ipc = true;
+	}
 	/* new namespaces in a user namespace joined by path: made from inside */
 	bool in_userns = lx->ns[CONF_NS_USER].path && (flags & ~CLONE_NEWUSER);
 	/* joining a pid namespace by path: our children are born into it */

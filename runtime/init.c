@@ -208,6 +208,8 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 		if (ns_map_to_host(lx->uid_mappings, lx->n_uid_mappings, 0) != (uint32_t)-1)
 			(void)!setresuid(0, 0, 0);
 	}
+	if (a->unshare_ipc && unshare(CLONE_NEWIPC) < 0)
+		return vs_fail(err, errno, "namespaces: unshare ipc namespace");
 	int fds[CONF_NS__MAX];
 	memcpy(fds, a->ns_fds, sizeof(fds));
 	r = ns_join(fds, (1u << CONF_NS_PID) | (a->userns_joined ? 1u << CONF_NS_USER : 0), err);

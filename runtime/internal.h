@@ -148,6 +148,7 @@ struct rt_init_args {
 	int preserve_fds;
 	bool no_pivot, no_new_keyring;
 	bool new_userns;
+	bool unshare_ipc;          /* init makes the IPC namespace (create.c) */
 	bool userns_joined;        /* born in ns_fds[USER] already (create.c) */
 	int ns_fds[CONF_NS__MAX];  /* namespaces to join by path (-1 = none) */
 	int lock_fd;               /* the create's state lock: init must not hold it */

@@ -45,6 +45,17 @@ bool rt_selinux_enabled(void)
 	return statfs("/sys/fs/selinux", &sf) == 0 && (unsigned long)sf.f_type == SELINUX_MAGIC;
 }
 
+/* Whether the loaded policy knows the context, asked the way libselinux's
+ * security_check_context() does: the kernel parses what is written to
+ * selinuxfs's "context" file and fails with EINVAL for a context it does not
+ * know (a type, role, user or level the policy lacks, or a combination it
+ * forbids). Any other error (a policy that denies asking) is no answer: then
+ * the label fails, if at all, where it is applied. */
+static bool selinux_context_invalid(const char *label)
+{
+	return vs_write_file("/sys/fs/selinux/context", label) == -EINVAL;
+}
+
 int rt_lsm_check(const struct conf_process *p, const struct conf_linux *lx, const char *where,
 		 struct vs_err *err)
 {
@@ -59,6 +70,16 @@ int rt_lsm_check(const struct conf_process *p, const struct conf_linux *lx, cons
 					"on this host", where, p->selinux_label);
 		return 0;  /* a mount label alone: see rt_mount_label_drop() */
 	}
+	/* a label the policy does not know fails here, before anything is
+	 * made, rather than as an EINVAL from a mount or an attr write in init */
+	if (selinux && p && p->selinux_label && *p->selinux_label &&
+	    selinux_context_invalid(p->selinux_label))
+		return vs_failx(err, EINVAL, "%sselinuxLabel %s: not a valid context in the loaded "
+				"SELinux policy", where, p->selinux_label);
+	if (selinux && lx && lx->mount_label && *lx->mount_label &&
+	    selinux_context_invalid(lx->mount_label))
+		return vs_failx(err, EINVAL, "conf: config.json: linux.mountLabel %s: not a valid "
+				"context in the loaded SELinux policy", lx->mount_label);
 	return 0;
 }
 

@@ -15,6 +15,9 @@
 #   VM_APPEND=...        more kernel arguments (loglevel=7 shows the boot)
 #   VM_ONLY="io-v2.sh test-cgroups"  run only these tests (names of scripts
 #                        and unit tests), to iterate on one
+# A script that needs other kernel arguments (selinux.sh: security=selinux)
+# says so in a "# vm-append: ARGS" line near its top; it runs in a boot of its
+# own (same initramfs, those arguments added), after the main one.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -131,7 +134,8 @@ build_initramfs() {
 			continue ;;
 		esac
 		wanted "${t##*/}" || continue
-		[ -x "$t" ] && [ -f "$t" ] && copy_bin "$t" "/vs/build/tests/${t##*/}"
+		[ -x "$t" ] && [ -f "$t" ] && copy_bin "$t" "/vs/build/tests/${t##*/}" &&
+			echo "build/tests/${t##*/}" >>"$R/vs/boot.0"
 	done
 	# jq for the scripts (config edits), with libjq and libonig; GNU tar and
 	# zstd for the unit tests that make image layers (busybox tar lacks
@@ -139,7 +143,8 @@ build_initramfs() {
 	# mkfs.ext4 and mkfs.xfs for test-projquota. Remove busybox's link first:
 	# cp would write through it.
 	local tool
-	for tool in jq tar zstd apparmor_parser mkfs.ext4 mkfs.xfs; do
+	# getfattr, setfattr and keyctl for selinux.sh (packages attr, keyutils).
+	for tool in jq tar zstd apparmor_parser mkfs.ext4 mkfs.xfs getfattr setfattr keyctl; do
 		command -v "$tool" >/dev/null || continue
 		rm -f "$R/bin/$tool"
 		copy_bin "$(command -v "$tool")" "/bin/$tool"
@@ -147,20 +152,33 @@ build_initramfs() {
 	# the unit tests run from the tree's root as on the host: keep their data
 	cp -r tests/unit "$R/vs/tests/unit" 2>/dev/null
 	rm -f "$R"/vs/tests/unit/*.c
-	local s
+	# boot.N: the tests of boot N; APPENDS[N]: its extra kernel arguments
+	local s a i
 	for s in tests/vm/*.sh; do
 		[ "${s##*/}" = run.sh ] && continue
 		wanted "${s##*/}" || continue
 		cp "$s" "$R/vs/tests/vm/"
+		a=$(sed -n '1,20s/^# vm-append: //p' "$s" | head -n 1)
+		for ((i = 0; i < ${#APPENDS[@]}; i++)); do [ "${APPENDS[i]}" = "$a" ] && break; done
+		APPENDS[i]=$a
+		echo "tests/vm/${s##*/}" >>"$R/vs/boot.$i"
 	done
+	# the tiny SELinux policy of selinux.sh, compiled here (package checkpolicy)
+	if command -v checkpolicy >/dev/null; then
+		checkpolicy -M -U allow -o "$R/vs/tests/vm/selinux.policy" tests/vm/selinux/policy.conf >&2 ||
+			echo "# check-vm: checkpolicy failed: selinux.sh will skip" >&2
+	else
+		echo "# check-vm: checkpolicy is not installed: selinux.sh will skip" >&2
+	fi
 	cp tests/vm/lib.inc "$R/vs/tests/vm/"
 	cp tests/vm/vm-init "$R/init"
 	chmod +x "$R/init"
 	(cd "$R" && find . | cpio -o -H newc --quiet) >"$tmp/initramfs.cpio"
 }
 
+APPENDS=("")
 build_initramfs || { echo "not ok 1 - check-vm: building the initramfs failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-echo "# check-vm: kernel $KERNEL, initramfs $(($(stat -c %s "$tmp/initramfs.cpio") / 1048576)) MiB, $(ls "$R/vs/build/tests" | wc -l) unit test(s), $(ls "$R/vs/tests/vm" | wc -l) script(s), vsrun: $([ -x "$R/vs/build/vsrun" ] && echo "$VSRUN" || echo "not built")"
+echo "# check-vm: kernel $KERNEL, initramfs $(($(stat -c %s "$tmp/initramfs.cpio") / 1048576)) MiB, $(ls "$R/vs/build/tests" | wc -l) unit test(s), $(ls "$R"/vs/tests/vm/*.sh 2>/dev/null | wc -l) script(s), $(ls "$R"/vs/boot.* 2>/dev/null | wc -l) boot(s), vsrun: $([ -x "$R/vs/build/vsrun" ] && echo "$VSRUN" || echo "not built")"
 
 # Under TCG the guest's TSC runs at the host's rate, but microvm has no HPET or
 # PM timer, and on a loaded host the kernel's PIT calibration of the TSC fails
@@ -173,16 +191,25 @@ APPEND="console=ttyS0 quiet panic=-1 reboot=t cgroup_no_v1=all pci=off"
 [ -n "$khz" ] && APPEND="$APPEND tsc_early_khz=$(awk -v m="$khz" 'BEGIN { printf "%d", m * 1000 }') tsc=reliable"
 APPEND="$APPEND ${VM_APPEND:-}"
 
+# boot B: one VM run of the tests in boot.B, console in $tmp/console.B
+boot() {
+	local b=$1
+	timeout -k 5 "$VM_TIMEOUT" "$QEMU" -M microvm -cpu max -m 1024 -smp 2 -accel tcg,thread=multi \
+		-nodefaults -no-user-config -nographic -serial stdio -no-reboot \
+		-kernel "$KERNEL" -initrd "$tmp/initramfs.cpio" \
+		-append "$APPEND vsboot=$b ${APPENDS[b]}" \
+		</dev/null >"$tmp/console.raw" 2>&1
+	qrc[b]=$?
+	tr -d '\r' <"$tmp/console.raw" >"$tmp/console.$b"
+	[ "${VM_VERBOSE:-0}" = 1 ] && sed "s/^/# console $b: /" "$tmp/console.$b"
+}
 start=$(date +%s.%N)
-timeout -k 5 "$VM_TIMEOUT" "$QEMU" -M microvm -cpu max -m 1024 -smp 2 -accel tcg,thread=multi \
-	-nodefaults -no-user-config -nographic -serial stdio -no-reboot \
-	-kernel "$KERNEL" -initrd "$tmp/initramfs.cpio" \
-	-append "$APPEND" \
-	</dev/null >"$tmp/console.raw" 2>&1
-qrc=$?
+qrc=()
+for ((b = 0; b < ${#APPENDS[@]}; b++)); do
+	[ -s "$R/vs/boot.$b" ] && boot "$b"
+done
 end=$(date +%s.%N)
-tr -d '\r' <"$tmp/console.raw" >"$tmp/console"
-[ "${VM_VERBOSE:-0}" = 1 ] && sed 's/^/# console: /' "$tmp/console"
+cat "$tmp"/console.[0-9]* >"$tmp/console" 2>/dev/null
 
 # The TAP between the markers: every test's lines renumbered into one stream,
 # each description prefixed with the test's name.
@@ -207,17 +234,21 @@ cat "$tmp/tap"
 pass=$(grep -E '^ok ' "$tmp/tap" | grep -vc '# SKIP')
 skipped=$(grep -E '^ok ' "$tmp/tap" | grep -c '# SKIP')
 fail=$(grep -c '^not ok ' "$tmp/tap")
-status=$(sed -n 's/^@@VSERVER-VM TAP END rc=\([0-9]*\)@@.*/\1/p' "$tmp/console" | tail -n 1)
-if [ -z "$status" ]; then
-	echo "# check-vm: the VM did not report (qemu exit $qrc; 124 = timeout after ${VM_TIMEOUT}s)"
-	grep -q '^vm-init: ' "$tmp/console" ||
+status=
+for ((b = 0; b < ${#APPENDS[@]}; b++)); do
+	[ -s "$R/vs/boot.$b" ] || continue
+	st=$(sed -n 's/^@@VSERVER-VM TAP END rc=\([0-9]*\)@@.*/\1/p' "$tmp/console.$b" | tail -n 1)
+	status="$status${status:+ }${st:-none}"
+	[ -n "$st" ] && continue
+	echo "# check-vm: boot $b (${APPENDS[b]:-default}) did not report (qemu exit ${qrc[b]}; 124 = timeout after ${VM_TIMEOUT}s)"
+	grep -q '^vm-init: ' "$tmp/console.$b" ||
 		echo "# check-vm: /init never started: the kernel hung or panicked (VM_APPEND=loglevel=7 VM_VERBOSE=1 shows its messages)"
 	echo "# check-vm: console tail:"
-	tail -n 40 "$tmp/console" | sed 's/^/#   /'
-	echo "not ok $((pass + skipped + fail + 1)) - check-vm: the VM reported no result"
+	tail -n 40 "$tmp/console.$b" | sed 's/^/#   /'
+	echo "not ok $((pass + skipped + fail + 1)) - check-vm: boot $b (${APPENDS[b]:-default}) reported no result"
 	fail=$((fail + 1))
-fi
+done
 echo "1..$((pass + skipped + fail))"
-echo "# check-vm: boot + tests took $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }') s, $(grep -o 'tests started at uptime [0-9.]* s' "$tmp/console" | head -n 1), inside status ${status:-none}"
+echo "# check-vm: boot + tests took $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f", e - s }') s ($(ls "$tmp"/console.[0-9]* 2>/dev/null | wc -l) boot(s)), $(grep -o 'tests started at uptime [0-9.]* s' "$tmp/console" | head -n 1), inside status ${status:-none}"
 echo "$pass passed, $fail failed, $skipped skipped"
 [ "$fail" -eq 0 ]
