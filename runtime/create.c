@@ -245,6 +245,7 @@ static pid_t clone_init_in_userns(int flags, struct rt_init_args *a, const char 
 	if (helper == 0) {
 		long pid = -1;
 		int e = 0;
+		close(p[0]);
 		if (a->ns_fds[CONF_NS_PID] >= 0 && setns(a->ns_fds[CONF_NS_PID], CLONE_NEWPID) < 0)
 			e = errno;
 		else if (setns(a->ns_fds[CONF_NS_USER], CLONE_NEWUSER) < 0)
@@ -259,6 +260,8 @@ static pid_t clone_init_in_userns(int flags, struct rt_init_args *a, const char 
 			ca.flags = (uint64_t)flags | CLONE_PARENT;
 			pid = syscall(SYS_clone3, &ca, sizeof(ca));
 			if (pid == 0) {
+				/* init: the pipe is the helper's, not the container's */
+				close(p[1]);
 				a->userns_joined = true;
 				rt_init_main(a);
 			}

@@ -140,6 +140,30 @@ hold_userns() {
 	[ "$output" = "$(readlink /proc/$HOLDER/ns/user)" ]
 }
 
+@test "namespaces: init made inside a joined user namespace keeps no fd of the helper that made it" {
+	hold_userns "0 0 65536"
+	jq_config ".linux.namespaces += [{\"type\": \"user\", \"path\": \"/proc/$HOLDER/ns/user\"}]"
+	# created, not started: init waits before its exec, holding what the
+	# runtime gave it; vsrun runs with no fd but stdio, none of them a pipe
+	(
+		for fd in $(ls "/proc/$BASHPID/fd"); do
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+		done 2>/dev/null
+		exec "$VSRUN" --root "$ROOT" create -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$TESTTMP/err"
+	)
+	local pid
+	pid=$(vsrun state "$ID" | jq .pid)
+	ls -l "/proc/$pid/fd"
+	# the helper's report pipe (either end) is not among them
+	[ "$(ls -l "/proc/$pid/fd" | grep -c 'pipe:')" -eq 0 ]
+	vsrun start "$ID"
+	# and after its exec it holds stdio only, as on the usual path
+	run vsrun exec "$ID" ls -l /proc/1/fd
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(awk '$(NF-1) == "->" && $NF !~ /^\/proc\/[0-9]+\/fd$/ { printf "%s ", $(NF-2) }' <<<"$output")" = "0 1 2 " ]
+}
+
 @test "namespaces: user and pid namespaces joined by path, the others new" {
 	# a pid namespace owned by a user namespace, both held by one sleep
 	unshare -U -p --fork --kill-child sleep 1000 &
