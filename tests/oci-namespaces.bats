@@ -56,6 +56,23 @@ mounts_under() { grep -c " $1[/ ]" /proc/self/mountinfo || true; }
 	[ -f "$BUNDLE/rootfs/marker" ]
 }
 
+@test "namespaces: no mount namespace: a container that mounts over its own root leaves nothing at delete" {
+	no_mount_ns
+	# CAP_SYS_ADMIN: it may mount; a tmpfs on its "/" lands on the runtime's
+	# bind of the rootfs in our namespace, then one more on top of that
+	jq_config '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] |
+		.process.capabilities.effective += ["CAP_SYS_ADMIN"] |
+		.process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	jq_config '.process.args = ["sh", "-c", "mount -t tmpfs over1 / && mount -t tmpfs over2 / && exec sleep 1000"]'
+	vsrun_detached -b "$BUNDLE" "$ID"
+	wait_for grep -q "^[0-9]* [0-9]* [^ ]* / $BUNDLE/rootfs .* over2 " /proc/self/mountinfo
+	grep -q " $BUNDLE/rootfs .* over1 " /proc/self/mountinfo
+	vsrun delete --force "$ID"
+	grep -F " $BUNDLE/rootfs" /proc/self/mountinfo || true
+	[ "$(mounts_under "$BUNDLE/rootfs")" -eq 0 ]
+	[ ! -e "$ROOT/$ID" ]
+}
+
 @test "namespaces: no mount namespace: a failed create leaves no mount on the host" {
 	no_mount_ns
 	jq_config '.process.args = ["/no/such/program"]'
