@@ -329,6 +329,46 @@ nothing_of() {
 	[[ $output == *"address 172.30.0.2)"* ]]
 }
 
+@test "vserver faults: destroy --force while a start hangs stops the start and leaves nothing" {
+	mk_idle "$W" --memory 32M
+	# a start that hangs halfway: a createRuntime hook that waits, with the
+	# container's init made, its cgroup and the server's disk mounted
+	local cfg=$VSTMP/lib/servers/$W/config.json
+	jq ".hooks.createRuntime = [{\"path\": \"/bin/sh\", \"args\": [\"sh\", \"-c\",
+		\"echo \$\$ >$VSTMP/hook.pid; exec sleep 60\"]}]" "$cfg" >"$cfg.new"
+	mv "$cfg.new" "$cfg"
+	vs start "$W" >"$VSTMP/start.out" 2>&1 &
+	local starter=$!
+	wait_for test -s "$VSTMP/hook.pid"
+	local mon pgid procs p
+	mon=$(vs_monitors)
+	[ -n "$mon" ]
+	pgid=$(ps -o pgid= -p "$mon" | tr -d ' ')
+	# everything the start left running: the monitor, its helper, the hook,
+	# the container's init
+	procs=$(ps -o pid= -g "$pgid" | tr -d ' ' | tr '\n' ' ')
+	echo "group $pgid: $procs"
+	[ "$(echo $procs | wc -w)" -ge 4 ]
+	[ -d "/sys/fs/cgroup/memory/vsrun-vserver/$W" ]
+	run timeout 40 nsenter --net="/run/netns/$VNS" "$VSERVER" destroy --force "$W"
+	echo "destroy: $status: $output"
+	[ "$status" -eq 0 ]
+	for p in $procs; do pid_dead "$p"; done
+	pid_dead "$(cat "$VSTMP/hook.pid")"
+	# the waiting `vserver start` is told, and nothing of the server is left
+	wait "$starter" || true
+	cat "$VSTMP/start.out"
+	grep -q "vserver: start \"$W\"" "$VSTMP/start.out"
+	nothing_of "$W"
+	[ ! -e "$VSTMP/run/rt/$W" ]
+	[ ! -e "$VSTMP/run/$W.console" ] && [ ! -e "$VSTMP/run/$W.stop" ]
+	[ "$(vs_veths)" -eq 0 ]
+	# and the name starts over cleanly
+	mk_idle "$W"
+	vs start "$W"
+	[ "$(vs_status "$W")" = running ]
+}
+
 @test "vserver faults: one server's monitor killed or server destroyed leaves the other running" {
 	mk_idle "${W}1"
 	mk_idle "${W}2"
