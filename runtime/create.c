@@ -450,8 +450,9 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		return r;
 	c->cg_made = true;
 	/* no limits of its own: the outer cgroup's bound it, and on v2 making
-	 * it enables the controllers in the outer one's subtree_control */
-	if (inner && (r = cg_create(&run_cg, NULL, err)) < 0)
+	 * it enables the controllers in the outer one's subtree_control; on v1
+	 * it is in each hierarchy the outer one is in */
+	if (inner && (r = cg_create_below(&rec->cg, &run_cg, err)) < 0)
 		return r;
 	r = make_fifo(c, err);
 	if (r < 0)

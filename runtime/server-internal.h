@@ -15,6 +15,8 @@ int srv_write_config(const struct srv_ctx *c, const struct conf_server *s,
 /* Makes a throwaway cgroup with the server's limits: refuses a limit the
  * host cannot give before anything is changed. */
 int srv_probe_limits(const struct conf_server *s, struct vs_err *err);
+/* Refuses an --init server on a host without cgroup2 (its systemd needs it). */
+int srv_check_init_host(const struct conf_server *s, struct vs_err *err);
 /* Removes the probe cgroups of creates that were killed midway. */
 void srv_sweep_probes(void);
 void srv_store_dir(const struct srv_ctx *c, char *buf, size_t len);

@@ -133,6 +133,10 @@ int srv_workload_start(struct srv_ctx *c, const char *name, bool adopt, struct s
 		conf_server_free(s);
 		return r;
 	}
+	if ((r = srv_check_init_host(s, err)) < 0) {  /* the host may have changed */
+		conf_server_free(s);
+		return r;
+	}
 	struct rt_record rec;
 	struct vs_err ign = { 0 };
 	if (adopt && rt_record_read(&c->rt, name, &rec, &ign) >= 0) {

@@ -125,6 +125,22 @@ int srv_probe_limits(const struct conf_server *s, struct vs_err *err)
 	return r < 0 ? vs_wrap(err, "server \"%s\": limits", s->name) : 0;
 }
 
+/* An --init server's systemd runs in unified mode, in the cgroup2
+ * hierarchy the runtime places the server in (docs/vserver.md). A host
+ * with v1 hierarchies only has none mounted: the server would sit at
+ * cgroup2's root, the host's, which its systemd would then manage. */
+int srv_check_init_host(const struct conf_server *s, struct vs_err *err)
+{
+	if (!s->init || cg_has_cgroup2())
+		return 0;
+	const char *root = getenv("VS_CGROUP_ROOT");
+	if (!root || !*root)
+		root = "/sys/fs/cgroup";
+	return vs_failx(err, EOPNOTSUPP, "server \"%s\": --init needs cgroup2 (systemd runs in "
+			"unified mode), and this host has v1 hierarchies only: no cgroup2 at "
+			"%s/unified", s->name, root);
+}
+
 static int net_setup(const struct srv_ctx *c, const struct conf_server *s,
 		     struct netns_info *info, struct vs_err *err)
 {
@@ -160,7 +176,7 @@ static int net_setup(const struct srv_ctx *c, const struct conf_server *s,
 int srv_create(struct srv_ctx *c, struct conf_server *s, struct vs_err *err)
 {
 	int r = srv_check_name(s->name, err);
-	if (r < 0)
+	if (r < 0 || (r = srv_check_init_host(s, err)) < 0)
 		return r;
 	struct vs_store *store = NULL;
 	struct vs_image *img = NULL;

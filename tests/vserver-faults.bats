@@ -151,6 +151,32 @@ nothing_of() {
 	[ "$(vs_status "$W")" = running ]
 }
 
+@test "vserver faults: --init on a host with v1 hierarchies only (no cgroup2) is refused at create and start" {
+	[ -d /sys/fs/cgroup/unified ] || skip "not a hybrid host: the test hides its /sys/fs/cgroup/unified"
+	# no_cgroup2 CMD...: vserver where /sys/fs/cgroup/unified is hidden (a
+	# private mount namespace, an empty tmpfs over it), as on a v1-only host
+	no_cgroup2() {
+		nsenter --net="/run/netns/$VNS" unshare -m --propagation private sh -c \
+			'mount -t tmpfs vstest /sys/fs/cgroup/unified && exec "$@"' sh "$VSERVER" "$@"
+	}
+	local want="server \"$W\": --init needs cgroup2 (systemd runs in unified mode), and this host has v1 hierarchies only: no cgroup2 at /sys/fs/cgroup/unified"
+	run no_cgroup2 create "$W" --init
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "$output" = "vserver: $want" ]
+	nothing_of "$W"
+	# made where cgroup2 is, started where it is not: refused, nothing left
+	vs create "$W" --init
+	run no_cgroup2 start "$W"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "$output" = "vserver: start \"$W\": $want" ]
+	[ "$(vs_status "$W")" = stopped ]
+	[ -z "$(vs_leftovers "$W")" ]
+	vs destroy "$W"
+	nothing_of "$W"
+}
+
 @test "vserver faults: a static --ip outside the subnet or taken" {
 	refused create "$W" --ip 10.9.9.9
 	nothing_of "$W"
