@@ -22,6 +22,23 @@ void srv_sweep_probes(void);
 void srv_store_dir(const struct srv_ctx *c, char *buf, size_t len);
 void srv_net_dir(const struct srv_ctx *c, char *buf, size_t len);
 
+/* The server's network at start (server-run.c): its veth (pid: the
+ * container's init) or tap (a VM: *tap gets the fd, pid 0), its address,
+ * published ports and bandwidth caps; nothing for "none". */
+int srv_net_start(struct srv_ctx *c, const struct conf_server *s, pid_t pid, int *tap,
+		  struct netns_info *info, struct vs_err *err);
+
+/* The figures of a stats sample that come from the server's cgroup
+ * (server-ops.c), for a container or a VM's VMM. */
+struct cg_stats;
+void srv_stats_from_cg(struct srv_stats *out, const struct cg_stats *a);
+
+/* <run>/<name>.stop: made by a stop (the monitor's restart policy then
+ * does not start the server again), removed by a start and by the monitor
+ * when it exits (server-base.c). */
+void srv_stop_flag_path(const struct srv_ctx *c, const char *name, char *buf, size_t len);
+void srv_stop_flag(const struct srv_ctx *c, const char *name, bool set);
+
 /* status.json, written by the monitor */
 struct srv_status {
 	char state[16];           /* "running", "stopped", "starting", "restarting" */

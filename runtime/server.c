@@ -353,8 +353,7 @@ int srv_destroy(struct srv_ctx *c, const char *name, bool force, struct vs_err *
 		vs_fail(err, -r, "vserver: remove %s", dir);
 	if (r >= 0) {  /* what a killed monitor leaves in the run dir */
 		char path[PATH_MAX];
-		snprintf(path, sizeof(path), "%s/%s.stop", c->run, name);
-		unlink(path);
+		srv_stop_flag(c, name, false);
 		srv_console_path(c, name, path, sizeof(path));
 		unlink(path);
 	}
