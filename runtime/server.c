@@ -128,10 +128,11 @@ int srv_probe_limits(const struct conf_server *s, struct vs_err *err)
 /* An --init server's systemd runs in unified mode, in the cgroup2
  * hierarchy the runtime places the server in (docs/vserver.md). A host
  * with v1 hierarchies only has none mounted: the server would sit at
- * cgroup2's root, the host's, which its systemd would then manage. */
+ * cgroup2's root, the host's, which its systemd would then manage. (A VM's
+ * init has the guest kernel's cgroups.) */
 int srv_check_init_host(const struct conf_server *s, struct vs_err *err)
 {
-	if (!s->init || cg_has_cgroup2())
+	if (!s->init || s->vm || cg_has_cgroup2())
 		return 0;
 	const char *root = getenv("VS_CGROUP_ROOT");
 	if (!root || !*root)
