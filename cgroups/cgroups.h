@@ -23,6 +23,10 @@ struct vs_cgroup {
  * mount point, for tests). */
 int cg_detect_mode(enum cg_mode *mode, struct vs_err *err);
 
+/* True when the host has the cgroup2 hierarchy mounted: it is v2, or a
+ * hybrid host with cgroup2 at <mount point>/unified. */
+bool cg_has_cgroup2(void);
+
 /* Resolves linux.cgroupsPath (absolute, relative or NULL) for container id
  * into cg->path. Relative paths and the default go under "/vsrun/". */
 int cg_resolve(const char *cgroups_path, const char *id, struct vs_cgroup *cg,
@@ -39,6 +43,14 @@ int cg_child(const struct vs_cgroup *cg, const char *name, struct vs_cgroup *chi
  * down the path) and applies res (may be NULL). Refuses, with a clear error,
  * a setting the host cannot honour. On failure nothing is left behind. */
 int cg_create(struct vs_cgroup *cg, const struct conf_resources *res, struct vs_err *err);
+
+/* Makes inner, a cgroup below outer (cg_child), with no limits of its own:
+ * on v1 in every hierarchy outer exists in (so the processes placed in it
+ * are under each of outer's limits), on v2 with the controllers enabled.
+ * Made after outer's limits, it starts with the values v1 copies from a
+ * parent (net_cls.classid, net_prio.ifpriomap, cpuset). */
+int cg_create_below(const struct vs_cgroup *outer, struct vs_cgroup *inner,
+		    struct vs_err *err);
 
 /* On v2, an O_PATH|O_DIRECTORY fd for clone3(CLONE_INTO_CGROUP); -EOPNOTSUPP on v1. */
 int cg_open_dir_fd(const struct vs_cgroup *cg, struct vs_err *err);

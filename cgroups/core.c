@@ -74,6 +74,19 @@ int cg_detect_mode(enum cg_mode *mode, struct vs_err *err)
 	return vs_failx(err, ENOENT, "cgroup: no cgroup filesystem found under %s", root);
 }
 
+bool cg_has_cgroup2(void)
+{
+	enum cg_mode mode;
+	if (cg_detect_mode(&mode, NULL) < 0)
+		return false;
+	if (mode == CG_MODE_V2)
+		return true;
+	char u[PATH_MAX];
+	struct statfs sfs;
+	snprintf(u, sizeof(u), "%s/unified", cg_mount_root());
+	return statfs(u, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
 /* ---- paths ---- */
 
 int cg_resolve(const char *cgroups_path, const char *id, struct vs_cgroup *cg,
@@ -547,6 +560,44 @@ int cg_child(const struct vs_cgroup *cg, const char *name, struct vs_cgroup *chi
 	    sizeof(child->path))
 		return vs_failx(err, ENAMETOOLONG, "cgroup: delegated cgroup %s/%s: path too long",
 				cg->path, name);
+	return 0;
+}
+
+int cg_create_below(const struct vs_cgroup *outer, struct vs_cgroup *inner,
+		    struct vs_err *err)
+{
+	if (inner->mode == CG_MODE_V2)
+		return cg_create(inner, NULL, err);
+	/* v1: every hierarchy the outer one is in, not only those a cgroup
+	 * gets without limits: net_cls, net_prio, hugetlb and rdma too, or
+	 * the processes would sit at the root of those, unlimited */
+	struct cg_dirs od, id;
+	cg_list_dirs(outer, &od, NULL);
+	cg_list_dirs(inner, &id, NULL);
+	int made[CG1__MAX + 1] = { 0 };
+	for (int i = 0; i < id.n && i < od.n; i++) {
+		if (access(od.d[i].path, F_OK) < 0)
+			continue;
+		if (mkdir(id.d[i].path, 0755) < 0) {
+			if (errno == EEXIST)
+				continue;
+			int r = vs_fail(err, errno, "cgroup: mkdir %s", id.d[i].path);
+			for (int k = 0; k < i; k++)
+				if (made[k])
+					rmdir_retry(id.d[k].path);
+			return r;
+		}
+		made[i] = 1;
+		if (!id.d[i].unified && (id.d[i].ctls & (1u << CG1_CPUSET))) {
+			int r = cg_v1_cpuset_inherit(id.d[i].path, err);
+			if (r < 0) {
+				for (int k = 0; k <= i; k++)
+					if (made[k])
+						rmdir_retry(id.d[k].path);
+				return r;
+			}
+		}
+	}
 	return 0;
 }
 

@@ -73,6 +73,34 @@ int cli_need_args(int argc, int optind_, int n, bool at_least, const char *usage
 	return -1;
 }
 
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts)
+{
+	/* ':' first (after a '+'): a missing value is told apart */
+	char opts[64];
+	bool plus = shortopts[0] == '+';
+	snprintf(opts, sizeof(opts), "%s:%s", plus ? "+" : "", shortopts + plus);
+	opterr = 0;
+	/* the word this call reads (optind 0: getopt starts over at 1) */
+	int at = optind > 0 ? optind : 1;
+	int c = getopt_long(argc, argv, opts, longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	const char *word = at < argc ? argv[at] : "";
+	bool is_long = !strncmp(word, "--", 2);
+	char name[64];
+	if (is_long)
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(word, "="), word);
+	else
+		snprintf(name, sizeof(name), "-%c", optopt > 0 ? optopt : '?');
+	if (c == ':')
+		cli_errorf("%s: option %s needs a value", g_cli.verb, name);
+	else if (is_long && strchr(word, '=') && optopt)
+		cli_errorf("%s: option %s takes no value", g_cli.verb, name);
+	else
+		cli_errorf("%s: unknown option %s", g_cli.verb, name);
+	return '?';
+}
+
 int cli_parse_signal(const char *s)
 {
 	int sig = conf_signal_from_name(s);

@@ -23,6 +23,10 @@ int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *msg);
 /* Checks that exactly n (or at least n when at_least) positional args remain. */
 int cli_need_args(int argc, int optind_, int n, bool at_least, const char *usage);
+/* getopt_long with getopt's own message replaced by one line of ours,
+ * "PROG: VERB: unknown option --x" (or "option --x needs a value"); returns
+ * '?' then, else what getopt_long returns. */
+int cli_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
 /* Parses "KILL", "SIGKILL", "9". -1 on error. */
 int cli_parse_signal(const char *s);
 

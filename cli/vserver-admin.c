@@ -37,7 +37,7 @@ static int image_import(int argc, char **argv)
 			return cli_errorf("image import: --format: expected json, got \"%s\"",
 					  i + 1 < argc ? argv[i + 1] : "");
 		else if (argv[i][0] == '-' && argv[i][1])
-			return cli_errorf("image import: unknown option \"%s\"", argv[i]);
+			return cli_errorf("image import: unknown option %s", argv[i]), 2;
 		else if (!path)
 			path = argv[i];
 		else

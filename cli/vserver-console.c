@@ -191,7 +191,7 @@ int vs_cmd_console(int argc, char **argv)
 	};
 	const char *spec = "ctrl-]";
 	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+h", opts)) != -1) {
 		switch (c) {
 		case 'k': spec = optarg; break;
 		case 'h': printf("usage: vserver console [--detach-keys KEYS] NAME\n"); return 0;

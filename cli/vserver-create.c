@@ -75,7 +75,7 @@ int vs_server_opts(int argc, char **argv, struct conf_server *s, bool create)
 	int c;
 	char **io_max = NULL;
 	bool io_given = false;
-	while ((c = getopt_long(argc, argv, "+i:e:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+i:e:h", opts)) != -1) {
 		const char *name = NULL;
 		for (size_t k = 0; opts[k].name; k++)
 			if (opts[k].val == c)
@@ -223,7 +223,7 @@ int vs_simple_opts(int argc, char **argv, const char *usage)
 {
 	static const struct option opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
 	int c;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+h", opts)) != -1) {
 		if (c == 'h') {
 			printf("usage: vserver %s\n", usage);
 			return -1;

@@ -22,7 +22,7 @@ int vs_cmd_exec(int argc, char **argv)
 	bool tty = false;
 	char **env = NULL;
 	int c;
-	while ((c = getopt_long(argc, argv, "+tie:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+tie:h", opts)) != -1) {
 		switch (c) {
 		case 't': tty = true; break;
 		case 'i': break; /* stdin is always passed through */
@@ -109,7 +109,7 @@ int vs_cmd_logs(int argc, char **argv)
 	};
 	bool follow = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+fh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+fh", opts)) != -1) {
 		switch (c) {
 		case 'f': follow = true; break;
 		case 'h': printf("usage: vserver logs [-f] NAME\n"); return 0;

@@ -57,7 +57,7 @@ static int format_opt(int argc, char **argv, const char *usage, bool *json)
 		{ 0 }
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+f:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+f:h", opts)) != -1) {
 		switch (c) {
 		case 'f':
 			if (strcmp(optarg, "json") && strcmp(optarg, "table")) {

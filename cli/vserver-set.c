@@ -93,7 +93,7 @@ int vs_cmd_stats(int argc, char **argv)
 	};
 	bool watch = false, json = false;
 	int c;
-	while ((c = getopt_long(argc, argv, "+wf:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+wf:h", opts)) != -1) {
 		switch (c) {
 		case 'w': watch = true; break;
 		case 'f':

@@ -41,13 +41,19 @@ static int stop_opts(int argc, char **argv, const char *usage, int *timeout, boo
 		{ 0 }
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+t:fh", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+t:fh", opts)) != -1) {
 		switch (c) {
 		case 't':
 			if (parse_timeout(optarg, timeout) < 0)
 				return -2;
 			break;
-		case 'f': if (force) { *force = true; break; } return -2;
+		case 'f':
+			if (force) {
+				*force = true;
+				break;
+			}
+			cli_errorf("%s: unknown option --force", g_cli.verb);
+			return -2;
 		case 'h': printf("usage: vserver %s\n", usage); return -1;
 		default: return -2;
 		}
@@ -151,7 +157,7 @@ int vs_cmd_shutdown(int argc, char **argv)
 		{ 0 }
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "+t:h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, "+t:h", opts)) != -1) {
 		switch (c) {
 		case 't':
 			if (parse_timeout(optarg, &timeout) < 0)

@@ -2,6 +2,8 @@
 #include "internal.h"
 
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -67,16 +69,50 @@ uint64_t rootfs_mount_id(const char *path)
 	return stx.stx_mnt_id;
 }
 
+/* The parent of mount id in our /proc/self/mountinfo ("ID PARENT ..."
+ * lines), 0 when it is not listed. */
+static uint64_t mount_parent(const char *info, uint64_t id)
+{
+	for (const char *l = info; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+		char *end;
+		if (strtoull(l, &end, 10) == id && *end == ' ')
+			return strtoull(end + 1, NULL, 10);
+	}
+	return 0;
+}
+
+/* Is the top mount on the rootfs ours, or stacked on ours: a container
+ * without a mount namespace may mount over its own root (mount(..., "/")
+ * in its chroot lands on our bind at the rootfs path), and each such mount
+ * has the one below as its parent. What sits on `below` without ours in
+ * between is someone else's. */
+static bool stacked_on_ours(uint64_t top, uint64_t ours, uint64_t below)
+{
+	if (top == ours)
+		return true;
+	_cleanup_free_ char *info = NULL;
+	if (vs_read_file("/proc/self/mountinfo", &info, NULL) < 0)
+		return false;
+	uint64_t m = top;
+	for (int depth = 0; depth < 64 && m && m != below; depth++) {
+		m = mount_parent(info, m);
+		if (m == ours)
+			return true;
+	}
+	return false;
+}
+
 int rootfs_host_release(const char *rootfs, uint64_t ours, uint64_t below)
 {
 	/* bounded: a rootfs someone keeps mounting over is not ours to chase */
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < 64; i++) {
 		uint64_t top = rootfs_mount_id(rootfs);
-		if (!top || top == below || (ours && top != ours))
+		if (!top || top == below || (ours && !stacked_on_ours(top, ours, below)))
 			return 0;
+		/* the top one, with whatever is mounted below it in the tree */
 		if (umount2(rootfs, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
 			return -errno;
-		if (ours)
+		if (top == ours)
 			return 0;
 	}
 	return 0;

@@ -35,8 +35,9 @@ int rootfs_chroot(const char *rootfs, struct vs_err *err);
 uint64_t rootfs_mount_id(const char *path);
 /* runs in: the runtime, for a container without a mount namespace, once it is
  * gone: detaches the bind of the rootfs onto itself, with everything the
- * container mounted under it. ours: the id of that bind (0 = unknown: detach
- * every mount above below, the id the rootfs had before create). */
+ * container mounted under it or over it (a mount on its own "/"). ours: the
+ * id of that bind (0 = unknown: detach every mount above below, the id the
+ * rootfs had before create). */
 int rootfs_host_release(const char *rootfs, uint64_t ours, uint64_t below);
 
 /* runs in: container init, after pivot_root, before dropping capabilities.

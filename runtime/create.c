@@ -248,6 +248,7 @@ static pid_t clone_init_in_userns(int flags, struct rt_init_args *a, const char 
 	if (helper == 0) {
 		long pid = -1;
 		int e = 0;
+		close(p[0]);
 		if (a->ns_fds[CONF_NS_PID] >= 0 && setns(a->ns_fds[CONF_NS_PID], CLONE_NEWPID) < 0)
 			e = errno;
 		else if (setns(a->ns_fds[CONF_NS_USER], CLONE_NEWUSER) < 0)
@@ -262,6 +263,8 @@ static pid_t clone_init_in_userns(int flags, struct rt_init_args *a, const char 
 			ca.flags = (uint64_t)flags | CLONE_PARENT;
 			pid = syscall(SYS_clone3, &ca, sizeof(ca));
 			if (pid == 0) {
+				/* init: the pipe is the helper's, not the container's */
+				close(p[1]);
 				a->userns_joined = true;
 				rt_init_main(a);
 			}
@@ -450,8 +453,9 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		return r;
 	c->cg_made = true;
 	/* no limits of its own: the outer cgroup's bound it, and on v2 making
-	 * it enables the controllers in the outer one's subtree_control */
-	if (inner && (r = cg_create(&run_cg, NULL, err)) < 0)
+	 * it enables the controllers in the outer one's subtree_control; on v1
+	 * it is in each hierarchy the outer one is in */
+	if (inner && (r = cg_create_below(&rec->cg, &run_cg, err)) < 0)
 		return r;
 	r = make_fifo(c, err);
 	if (r < 0)

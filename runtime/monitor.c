@@ -547,7 +547,7 @@ static int run_once(struct mon *m, bool first, int ready_fd)
 static int setup(struct mon *m, struct vs_err *err)
 {
 	srv_path(m->c, m->name, "console.log", m->log, sizeof(m->log));
-	snprintf(m->stop_flag, sizeof(m->stop_flag), "%s/%s.stop", m->c->run, m->name);
+	srv_stop_flag_path(m->c, m->name, m->stop_flag, sizeof(m->stop_flag));
 	srv_console_path(m->c, m->name, m->sock, sizeof(m->sock));
 	m->log_fd = open(m->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	struct stat lst;

@@ -162,3 +162,21 @@ void srv_console_path(const struct srv_ctx *c, const char *name, char *buf, size
 {
 	snprintf(buf, len, "%s/%s.console", c->run, name);
 }
+
+void srv_stop_flag_path(const struct srv_ctx *c, const char *name, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/%s.stop", c->run, name);
+}
+
+void srv_stop_flag(const struct srv_ctx *c, const char *name, bool set)
+{
+	char path[PATH_MAX];
+	srv_stop_flag_path(c, name, path, sizeof(path));
+	if (!set) {
+		unlink(path);
+		return;
+	}
+	int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+}

@@ -111,6 +111,19 @@ static void net_bytes(pid_t pid, uint64_t *rx, uint64_t *tx)
 	}
 }
 
+void srv_stats_from_cg(struct srv_stats *out, const struct cg_stats *a)
+{
+	out->mem_usage = a->mem_usage;
+	out->mem_limit = a->mem_limit;
+	out->pids = a->pids_current;
+	out->io_read = a->io_read_bytes;
+	out->io_write = a->io_write_bytes;
+	out->has_psi = a->has_psi;
+	out->psi_cpu = a->psi_cpu_some10;
+	out->psi_mem = a->psi_mem_some10;
+	out->psi_io = a->psi_io_some10;
+}
+
 int srv_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct srv_stats *out,
 	      struct vs_err *err)
 {
@@ -145,16 +158,8 @@ int srv_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct sr
 	snprintf(last_name, sizeof(last_name), "%s", name);
 	last_cpu = a.cpu_usage_ns;
 	last_t = vs_now_ns();
-	out->mem_usage = a.mem_usage;
-	out->mem_limit = a.mem_limit;
-	out->pids = a.pids_current;
+	srv_stats_from_cg(out, &a);
 	out->pids_limit = a.pids_limit;
-	out->io_read = a.io_read_bytes;
-	out->io_write = a.io_write_bytes;
-	out->has_psi = a.has_psi;
-	out->psi_cpu = a.psi_cpu_some10;
-	out->psi_mem = a.psi_mem_some10;
-	out->psi_io = a.psi_io_some10;
 	net_bytes(pid, &out->net_rx, &out->net_tx);
 	return 0;
 }

@@ -35,22 +35,20 @@ static void undo_start(struct srv_ctx *c, const char *name, const char *net)
 	vs_disk_umount(dir, rootfs, &ign);
 }
 
-static int net_start(struct srv_ctx *c, const struct conf_server *s, pid_t pid, struct vs_err *err)
+int srv_net_start(struct srv_ctx *c, const struct conf_server *s, pid_t pid, int *tap,
+		  struct netns_info *info, struct vs_err *err)
 {
 	if (!strcmp(s->net, "none"))
 		return 0;
 	size_t n = vs_strv_len(s->publish);
-	struct netns_port *ports = vs_xcalloc(n + 1, sizeof(*ports));
-	char (*ips)[64] = vs_xcalloc(n + 1, 64);
+	_cleanup_free_ struct netns_port *ports = vs_xcalloc(n + 1, sizeof(*ports));
+	_cleanup_free_ char (*ips)[64] = vs_xcalloc(n + 1, 64);
 	for (size_t i = 0; i < n; i++) {
 		unsigned hp, p;
 		bool udp;
-		if (conf_parse_publish(s->publish[i], ips[i], &hp, &p, &udp) < 0) {
-			free(ports);
-			free(ips);
+		if (conf_parse_publish(s->publish[i], ips[i], &hp, &p, &udp) < 0)
 			return vs_failx(err, EINVAL, "publish \"%s\": expected [hostip:]hostport:port[/udp]",
 					s->publish[i]);
-		}
 		ports[i] = (struct netns_port){ .proto = udp ? IPPROTO_UDP : IPPROTO_TCP,
 						.host_ip = ips[i][0] ? ips[i] : NULL,
 						.host_port = (uint16_t)hp, .port = (uint16_t)p };
@@ -58,14 +56,10 @@ static int net_start(struct srv_ctx *c, const struct conf_server *s, pid_t pid, 
 	char netdir[PATH_MAX];
 	srv_net_dir(c, netdir, sizeof(netdir));
 	struct netns_server ns = { .state_dir = netdir, .net = s->net, .name = s->name,
-				   .ip4 = s->ip, .netns_fd = -1, .pid = pid,
+				   .ip4 = s->ip, .netns_fd = -1, .pid = pid, .tap_fd = tap,
 				   .rate_in = s->bw_in, .rate_out = s->bw_out,
 				   .ports = ports, .n_ports = n };
-	struct netns_info info;
-	int r = netns_server_start(&ns, &info, err);
-	free(ports);
-	free(ips);
-	return r;
+	return netns_server_start(&ns, info, err);
 }
 
 static int monitor_path(const struct srv_ctx *c, char *buf, size_t len, struct vs_err *err);
@@ -133,6 +127,10 @@ int srv_workload_start(struct srv_ctx *c, const char *name, bool adopt, struct s
 		conf_server_free(s);
 		return r;
 	}
+	if ((r = srv_check_init_host(s, err)) < 0) {  /* the host may have changed */
+		conf_server_free(s);
+		return r;
+	}
 	struct rt_record rec;
 	struct vs_err ign = { 0 };
 	if (adopt && rt_record_read(&c->rt, name, &rec, &ign) >= 0) {
@@ -169,8 +167,9 @@ int srv_workload_start(struct srv_ctx *c, const char *name, bool adopt, struct s
 	struct rt_create_opts o = { .id = name, .bundle = dir, .detach_tty_ok = true };
 	int master = -1;
 	r = rt_create_full(&c->rt, &o, &out->pid, &master, err);
+	struct netns_info ni;
 	if (r >= 0)
-		r = net_start(c, s, out->pid, err);
+		r = srv_net_start(c, s, out->pid, NULL, &ni, err);
 	if (r >= 0)
 		r = rt_start(&c->rt, name, err);
 	if (r >= 0 && master >= 0)
@@ -211,13 +210,20 @@ int srv_workload_stop(struct srv_ctx *c, const char *name, int *exit_code, struc
 	return 0;
 }
 
-int srv_console_connect(struct srv_ctx *c, const char *name, struct vs_err *err)
+/* The server's record is there and reads. */
+static int srv_exists(struct srv_ctx *c, const char *name, struct vs_err *err)
 {
 	struct conf_server *s = NULL;
 	int r = srv_load(c, name, &s, err);
+	conf_server_free(s);
+	return r;
+}
+
+int srv_console_connect(struct srv_ctx *c, const char *name, struct vs_err *err)
+{
+	int r = srv_exists(c, name, err);
 	if (r < 0)
 		return r;
-	conf_server_free(s);
 	struct srv_status st;
 	srv_status_read(c, name, &st);
 	if (!srv_monitor_alive(&st))
@@ -275,11 +281,9 @@ static void exec_monitor(struct srv_ctx *c, const char *name, const char *mon, i
 
 int srv_start(struct srv_ctx *c, const char *name, struct vs_err *err)
 {
-	struct conf_server *s = NULL;
-	int r = srv_load(c, name, &s, err);
+	int r = srv_exists(c, name, err);
 	if (r < 0)
 		return r;
-	conf_server_free(s);
 	char mon[PATH_MAX];
 	r = monitor_path(c, mon, sizeof(mon), err);
 	if (r < 0)
@@ -292,9 +296,7 @@ int srv_start(struct srv_ctx *c, const char *name, struct vs_err *err)
 	if (srv_monitor_alive(&st))
 		return vs_failx(err, EBUSY, "server \"%s\" is already running", name);
 	srv_vm_warn(c, name);  /* --- VM servers: software emulation is announced --- */
-	char flag[PATH_MAX];
-	snprintf(flag, sizeof(flag), "%s/%s.stop", c->run, name);
-	unlink(flag);
+	srv_stop_flag(c, name, false);
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) < 0)
 		return vs_fail(err, errno, "vserver: pipe");
@@ -410,11 +412,7 @@ int srv_stop(struct srv_ctx *c, const char *name, int timeout_s, struct vs_err *
 		return srv_vm_stop(c, name, &st, timeout_s, err);
 	if (!srv_monitor_alive(&st))
 		return stop_unmonitored(c, name, &st, timeout_s, err);
-	char flag[PATH_MAX];
-	snprintf(flag, sizeof(flag), "%s/%s.stop", c->run, name);
-	int fd = open(flag, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
+	srv_stop_flag(c, name, true);
 	struct conf_server *s = NULL;
 	bool init = srv_load(c, name, &s, NULL) >= 0 && s->init;
 	conf_server_free(s);

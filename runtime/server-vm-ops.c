@@ -47,7 +47,7 @@ static bool vmm_alive(const char *name, const struct srv_status *st)
 int srv_vm_stop(struct srv_ctx *c, const char *name, struct srv_status *st, int timeout_s,
 		struct vs_err *err)
 {
-	char qmp[PATH_MAX], flag[PATH_MAX];
+	char qmp[PATH_MAX];
 	srv_vm_sock(c, name, "qmp", qmp, sizeof(qmp));
 	bool monitored = srv_monitor_alive(st);
 	if (!monitored && !vmm_alive(name, st)) {
@@ -60,10 +60,7 @@ int srv_vm_stop(struct srv_ctx *c, const char *name, struct srv_status *st, int 
 		conf_server_free(s);
 		return vs_failx(err, ESRCH, "server \"%s\" is not running", name);
 	}
-	snprintf(flag, sizeof(flag), "%s/%s.stop", c->run, name);
-	int fd = open(flag, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
+	srv_stop_flag(c, name, true);
 	if (vmm_alive(name, st)) {
 		/* the ACPI power button; the agent stops the command and powers off
 		 * (a paused guest first gets its vCPUs back to hear it) */
@@ -88,7 +85,7 @@ int srv_vm_stop(struct srv_ctx *c, const char *name, struct srv_status *st, int 
 		srv_vm_teardown(c, s);
 	}
 	conf_server_free(s);
-	unlink(flag);
+	srv_stop_flag(c, name, false);
 	snprintf(st->state, sizeof(st->state), "stopped");
 	st->pid = 0;
 	st->monitor = 0;
@@ -273,15 +270,7 @@ int srv_vm_stats(struct srv_ctx *c, const char *name, unsigned sample_ms, struct
 		out->cpu_percent = dt ? 100.0 * (double)(b.cpu_usage_ns - a.cpu_usage_ns) / (double)dt : 0;
 		a = b;
 	}
-	out->mem_usage = a.mem_usage;
-	out->mem_limit = a.mem_limit;
-	out->pids = a.pids_current;
-	out->io_read = a.io_read_bytes;
-	out->io_write = a.io_write_bytes;
-	out->has_psi = a.has_psi;
-	out->psi_cpu = a.psi_cpu_some10;
-	out->psi_mem = a.psi_mem_some10;
-	out->psi_io = a.psi_io_some10;
+	srv_stats_from_cg(out, &a);
 	char qmp[PATH_MAX], host_if[IFNAMSIZ], ifb[IFNAMSIZ];
 	srv_vm_sock(c, name, "qmp", qmp, sizeof(qmp));
 	struct vm_stats vs;

@@ -361,32 +361,6 @@ static char *kernel_append(const struct conf_server *s, const struct netns_info 
 	return a;
 }
 
-static int net_up(struct srv_ctx *c, const struct conf_server *s, int *tap,
-		  struct netns_info *ni, struct vs_err *err)
-{
-	if (!strcmp(s->net, "none"))
-		return 0;
-	size_t n = vs_strv_len(s->publish);
-	_cleanup_free_ struct netns_port *ports = vs_xcalloc(n + 1, sizeof(*ports));
-	_cleanup_free_ char (*ips)[64] = vs_xcalloc(n + 1, 64);
-	for (size_t i = 0; i < n; i++) {
-		unsigned hp, p;
-		bool udp;
-		if (conf_parse_publish(s->publish[i], ips[i], &hp, &p, &udp) < 0)
-			return vs_failx(err, EINVAL, "publish \"%s\": expected [hostip:]hostport:port[/udp]",
-					s->publish[i]);
-		ports[i] = (struct netns_port){ .proto = udp ? IPPROTO_UDP : IPPROTO_TCP,
-						.host_ip = ips[i][0] ? ips[i] : NULL,
-						.host_port = (uint16_t)hp, .port = (uint16_t)p };
-	}
-	char netdir[PATH_MAX];
-	srv_net_dir(c, netdir, sizeof(netdir));
-	struct netns_server ns = { .state_dir = netdir, .net = s->net, .name = s->name,
-				   .ip4 = s->ip, .netns_fd = -1, .rate_in = s->bw_in,
-				   .rate_out = s->bw_out, .ports = ports, .n_ports = n, .tap_fd = tap };
-	return netns_server_start(&ns, ni, err);
-}
-
 void srv_vm_teardown(struct srv_ctx *c, const struct conf_server *s)
 {
 	struct vs_err ign = { 0 };
@@ -449,7 +423,7 @@ int srv_vm_start(struct srv_ctx *c, const struct conf_server *s, int console_fd,
 	if ((r = cg_dir_list(&cg, &dirs, err)) < 0)
 		goto out_cg;
 	struct netns_info ni = { 0 };
-	if ((r = net_up(c, s, &tap, &ni, err)) < 0)
+	if ((r = srv_net_start(c, s, 0, &tap, &ni, err)) < 0)
 		goto out_cg;
 	append = s->vm_disk_image ? NULL : kernel_append(s, &ni);
 	struct vm_spec spec = {

@@ -125,6 +125,23 @@ int srv_probe_limits(const struct conf_server *s, struct vs_err *err)
 	return r < 0 ? vs_wrap(err, "server \"%s\": limits", s->name) : 0;
 }
 
+/* An --init server's systemd runs in unified mode, in the cgroup2
+ * hierarchy the runtime places the server in (docs/vserver.md). A host
+ * with v1 hierarchies only has none mounted: the server would sit at
+ * cgroup2's root, the host's, which its systemd would then manage. (A VM's
+ * init has the guest kernel's cgroups.) */
+int srv_check_init_host(const struct conf_server *s, struct vs_err *err)
+{
+	if (!s->init || s->vm || cg_has_cgroup2())
+		return 0;
+	const char *root = getenv("VS_CGROUP_ROOT");
+	if (!root || !*root)
+		root = "/sys/fs/cgroup";
+	return vs_failx(err, EOPNOTSUPP, "server \"%s\": --init needs cgroup2 (systemd runs in "
+			"unified mode), and this host has v1 hierarchies only: no cgroup2 at "
+			"%s/unified", s->name, root);
+}
+
 static int net_setup(const struct srv_ctx *c, const struct conf_server *s,
 		     struct netns_info *info, struct vs_err *err)
 {
@@ -160,7 +177,7 @@ static int net_setup(const struct srv_ctx *c, const struct conf_server *s,
 int srv_create(struct srv_ctx *c, struct conf_server *s, struct vs_err *err)
 {
 	int r = srv_check_name(s->name, err);
-	if (r < 0)
+	if (r < 0 || (r = srv_check_init_host(s, err)) < 0)
 		return r;
 	struct vs_store *store = NULL;
 	struct vs_image *img = NULL;
@@ -237,6 +254,64 @@ out:
 	return r;
 }
 
+/* How many live processes (zombies do not count) are in process group
+ * pgid, from /proc/PID/stat ("PID (COMM) STATE PPID PGRP ..."). */
+static int group_alive(pid_t pgid)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -errno;
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char path[64], buf[512];
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		ssize_t k = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[k > 0 ? k : 0] = '\0';
+		char *p = strrchr(buf, ')'), state;
+		int ppid, pgrp;
+		if (p && sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pgid &&
+		    state != 'Z' && state != 'X')
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* destroy --force: the monitor and everything that kept its process group
+ * (the start or stop helper it waits for and their children: hooks, the
+ * console relay, QEMU, an init that did not make a session of its own) are
+ * killed before anything is removed, and we wait until none of them runs.
+ * A start helper holds no lock of the server's: one that hangs (a hook, a
+ * slow mount) would otherwise go on making the container, its cgroup and
+ * its mounts in a server we are removing. The group is the session
+ * `vserver start` made for the monitor (setsid), named by it while it runs
+ * (its start time checked): never ours, never pid 1's. */
+static void kill_monitor_group(struct srv_ctx *c, const char *name)
+{
+	struct srv_status st;
+	srv_status_read(c, name, &st);
+	if (!srv_monitor_alive(&st))
+		return;
+	pid_t pgid = getpgid(st.monitor);
+	if (pgid <= 1 || pgid != getsid(st.monitor) || pgid == getpgrp() ||
+	    !rt_pid_alive(st.monitor, st.monitor_start))
+		return;
+	kill(-pgid, SIGKILL);
+	/* bounded: a process in uninterruptible sleep dies when it wakes */
+	uint64_t end = vs_now_ns() + 10000000000ULL;
+	while (group_alive(pgid) > 0 && vs_now_ns() < end) {
+		struct timespec ts = { 0, 20000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 int srv_destroy(struct srv_ctx *c, const char *name, bool force, struct vs_err *err)
 {
 	int r = srv_check_name(name, err);
@@ -251,6 +326,8 @@ int srv_destroy(struct srv_ctx *c, const char *name, bool force, struct vs_err *
 		return vs_failx(err, ENOENT, "server \"%s\" does not exist", name);
 	struct conf_server *s = NULL;
 	srv_load(c, name, &s, NULL); /* may be missing after a crash: clean by name */
+	if (force)
+		kill_monitor_group(c, name);
 	r = srv_stop(c, name, force ? 0 : 10, err);
 	if (r < 0 && r != -ENOENT && r != -ESRCH && !force) {
 		conf_server_free(s);
@@ -275,6 +352,12 @@ int srv_destroy(struct srv_ctx *c, const char *name, bool force, struct vs_err *
 		r = vs_disk_destroy(dir, err);
 	if (r >= 0 && (r = vs_rm_rf(dir)) < 0)
 		vs_fail(err, -r, "vserver: remove %s", dir);
+	if (r >= 0) {  /* what a killed monitor leaves in the run dir */
+		char path[PATH_MAX];
+		srv_stop_flag(c, name, false);
+		srv_console_path(c, name, path, sizeof(path));
+		unlink(path);
+	}
 	conf_server_free(s);
 	return r < 0 ? vs_wrap(err, "destroy \"%s\"", name) : 0;
 }

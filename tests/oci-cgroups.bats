@@ -12,6 +12,24 @@ teardown() {
 	teardown_bundle
 	[ -z "${LOOPDEV:-}" ] || losetup -d "$LOOPDEV" 2>/dev/null || true
 	[ -z "${TOP:-}" ] || rm_top "$TOP"
+	[ -z "${NETCLS:-}" ] || drop_netcls
+}
+# drop_netcls: ends the net_cls hierarchy a test mounted privately. A v1
+# hierarchy whose last mount goes while a removed cgroup is still dying
+# lingers, unmounted, listed in every process's /proc/PID/cgroup: mounting
+# it once more (privately) and unmounting it, with no cgroups left, ends it.
+netcls_hierarchy() { awk '$1 == "net_cls" { print $2 }' /proc/cgroups; }
+drop_netcls() {
+	local d i
+	d=$(mktemp -d /tmp/vstest-netcls.XXXXXX)
+	for i in $(seq 20); do
+		[ "$(netcls_hierarchy)" = 0 ] && break
+		unshare -m --propagation private sh -c "mount -t cgroup -o net_cls vstest $d &&
+			rmdir $d/vsrun 2>/dev/null; umount $d" 2>/dev/null || true
+		sleep 0.1
+	done
+	rmdir "$d"
+	[ "$(netcls_hierarchy)" = 0 ]
 }
 # rm_top TOP: the parent cgroup /TOP a test made (and /TOP/c) in every hierarchy
 rm_top() {
@@ -273,6 +291,49 @@ run_detached_with() {
 	for c in /sys/fs/cgroup/*/vsrun/"$ID"; do
 		[ ! -e "$c" ] || { echo "left: $c"; false; }
 	done
+}
+
+@test "cgroups: a delegated cgroup is in every hierarchy the outer one is in (net_cls): the limit holds for init" {
+	grep -q '^net_cls' /proc/cgroups || skip "the kernel has no net_cls controller"
+	[ "$(netcls_hierarchy)" = 0 ] || skip "net_cls is a hierarchy on this host already: the test mounts its own"
+	NETCLS=1
+	# a net_cls hierarchy this host lacks, in a mount namespace of the test's
+	# own: a tmpfs with the host's hierarchies bound in and net_cls mounted,
+	# named by VS_CGROUP_ROOT; no cgroup mount inside the container
+	jq_config '.annotations["org.vserver.delegate-cgroup"] = "guest" |
+		.linux.resources.network = {"classID": 1048593} |
+		.mounts |= map(select(.destination != "/sys/fs/cgroup"))'
+	run env TESTTMP="$TESTTMP" ROOT="$ROOT" BUNDLE="$BUNDLE" ID="$ID" \
+		unshare -m --propagation private bash -c '
+		set -e
+		cg=$TESTTMP/cgroot
+		mkdir -p "$cg" && mount -t tmpfs vstest "$cg"
+		for c in /sys/fs/cgroup/*; do
+			[ -d "$c" ] || continue
+			mkdir "$cg/${c##*/}" && mount --bind "$c" "$cg/${c##*/}"
+		done
+		mkdir "$cg/net_cls" && mount -t cgroup -o net_cls vstest "$cg/net_cls"
+		export VS_CGROUP_ROOT=$cg
+		"$VSRUN" --root "$ROOT" run -d -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$TESTTMP/err" ||
+			{ cat "$TESTTMP/err"; exit 1; }
+		pid=$("$VSRUN" --root "$ROOT" state "$ID" | jq .pid)
+		echo "cgroup: $(grep net_cls /proc/$pid/cgroup)"
+		echo "outer classid: $(cat "$cg/net_cls/vsrun/$ID/net_cls.classid")"
+		echo "inner classid: $(cat "$cg/net_cls/vsrun/$ID/guest/net_cls.classid" 2>&1)"
+		echo "inner procs: $(cat "$cg/net_cls/vsrun/$ID/guest/cgroup.procs" 2>&1 | tr "\n" " ")"
+		"$VSRUN" --root "$ROOT" delete --force "$ID"
+		echo "left: $(ls "$cg/net_cls/vsrun" 2>/dev/null)"
+		rmdir "$cg/net_cls/vsrun" 2>/dev/null || true
+	'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	pid_line=$(grep '^cgroup:' <<<"$output")
+	[[ $pid_line == *":net_cls:/vsrun/$ID/guest" ]]
+	grep -qx "outer classid: 1048593" <<<"$output"
+	grep -qx "inner classid: 1048593" <<<"$output"
+	[[ $(grep '^inner procs:' <<<"$output") == "inner procs: "[0-9]* ]]
+	grep -qx "left: " <<<"$output"
+	drop_netcls
 }
 
 @test "cgroups: a delegated cgroup name that is not one path component is refused, leaving nothing" {

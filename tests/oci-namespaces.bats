@@ -56,6 +56,23 @@ mounts_under() { grep -c " $1[/ ]" /proc/self/mountinfo || true; }
 	[ -f "$BUNDLE/rootfs/marker" ]
 }
 
+@test "namespaces: no mount namespace: a container that mounts over its own root leaves nothing at delete" {
+	no_mount_ns
+	# CAP_SYS_ADMIN: it may mount; a tmpfs on its "/" lands on the runtime's
+	# bind of the rootfs in our namespace, then one more on top of that
+	jq_config '.process.capabilities.bounding += ["CAP_SYS_ADMIN"] |
+		.process.capabilities.effective += ["CAP_SYS_ADMIN"] |
+		.process.capabilities.permitted += ["CAP_SYS_ADMIN"]'
+	jq_config '.process.args = ["sh", "-c", "mount -t tmpfs over1 / && mount -t tmpfs over2 / && exec sleep 1000"]'
+	vsrun_detached -b "$BUNDLE" "$ID"
+	wait_for grep -q "^[0-9]* [0-9]* [^ ]* / $BUNDLE/rootfs .* over2 " /proc/self/mountinfo
+	grep -q " $BUNDLE/rootfs .* over1 " /proc/self/mountinfo
+	vsrun delete --force "$ID"
+	grep -F " $BUNDLE/rootfs" /proc/self/mountinfo || true
+	[ "$(mounts_under "$BUNDLE/rootfs")" -eq 0 ]
+	[ ! -e "$ROOT/$ID" ]
+}
+
 @test "namespaces: no mount namespace: a failed create leaves no mount on the host" {
 	no_mount_ns
 	jq_config '.process.args = ["/no/such/program"]'
@@ -138,6 +155,30 @@ hold_userns() {
 	# exec joins it too
 	run vsrun exec "$ID" readlink /proc/self/ns/user
 	[ "$output" = "$(readlink /proc/$HOLDER/ns/user)" ]
+}
+
+@test "namespaces: init made inside a joined user namespace keeps no fd of the helper that made it" {
+	hold_userns "0 0 65536"
+	jq_config ".linux.namespaces += [{\"type\": \"user\", \"path\": \"/proc/$HOLDER/ns/user\"}]"
+	# created, not started: init waits before its exec, holding what the
+	# runtime gave it; vsrun runs with no fd but stdio, none of them a pipe
+	(
+		for fd in $(ls "/proc/$BASHPID/fd"); do
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-"
+		done 2>/dev/null
+		exec "$VSRUN" --root "$ROOT" create -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$TESTTMP/err"
+	)
+	local pid
+	pid=$(vsrun state "$ID" | jq .pid)
+	ls -l "/proc/$pid/fd"
+	# the helper's report pipe (either end) is not among them
+	[ "$(ls -l "/proc/$pid/fd" | grep -c 'pipe:')" -eq 0 ]
+	vsrun start "$ID"
+	# and after its exec it holds stdio only, as on the usual path
+	run vsrun exec "$ID" ls -l /proc/1/fd
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(awk '$(NF-1) == "->" && $NF !~ /^\/proc\/[0-9]+\/fd$/ { printf "%s ", $(NF-2) }' <<<"$output")" = "0 1 2 " ]
 }
 
 @test "namespaces: user and pid namespaces joined by path, the others new" {

@@ -226,6 +226,24 @@ mk_idle() { vs create "$@" -- sh -c "echo hello-from-\$HOSTNAME; $LOOP"; }
 	[ "$output" = "vserver: server \"${W}x\" does not exist" ]
 }
 
+@test "vserver console relay (--init): a console nobody reads or a log that cannot keep up stalls nothing" {
+	command -v python3 >/dev/null || skip "python3 is missing: the relay is driven by tests/tools/relaydrive.py"
+	local drive=$BATS_TEST_DIRNAME/tools/relaydrive.py mon
+	mon=$(dirname "$VSERVER")/vserver-monitor
+	# the relay alone, as the start helper runs it, with a sleep as init:
+	# typed input nobody reads inside fills the pty, console output still
+	# reaches the log
+	run timeout 60 python3 "$drive" "$mon" input
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the log's pipe is full: the console still takes what is written
+	# (the relay drops what it cannot keep, and says so), and the relay
+	# ends with init
+	run timeout 60 python3 "$drive" "$mon" output
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
+
 @test "vserver set: limits change live in the cgroups and persist" {
 	mk_idle "$W" --memory 64M --cpus 0.5 --pids 64
 	vs start "$W"
