@@ -391,6 +391,9 @@ static int apply_misc(const struct cg_dirs *dirs, const struct conf_resources *r
 {
 	int r;
 	const char *d;
+	if (!cg_v1_dir(dirs, CG1_HUGETLB) && res->n_hugepage_limits && (d = cg_unified_dir(dirs)) &&
+	    (r = cg_v2_hugetlb_apply(d, res, err)) < 0)
+		return r;   /* a hybrid host with hugetlb on cgroup2 (see hybrid.c) */
 	if ((d = cg_v1_dir(dirs, CG1_HUGETLB)))
 		for (size_t i = 0; i < res->n_hugepage_limits; i++) {
 			const struct conf_hugepage *h = &res->hugepage_limits[i];
