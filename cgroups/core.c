@@ -531,6 +531,8 @@ int cg_create(struct vs_cgroup *cg, const struct conf_resources *res, struct vs_
 out_rmdir:
 	for (int i = 0; i < n_done; i++)
 		rmdir_levels(dirs.d[i].path, made[i]);
+	if (on_unified)
+		cg_hybrid_release(&dirs);
 	return r;
 }
 
@@ -859,5 +861,7 @@ rm:;
 				break;
 		}
 	}
+	if (cg->mode == CG_MODE_V1)
+		cg_hybrid_release(&dirs);
 	return ret;
 }

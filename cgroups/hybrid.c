@@ -8,14 +8,15 @@
  * level above it.
  *
  * What that touches: the subtree_control of the unified root and of each
- * parent level (our /vsrun, or the parents of an absolute cgroupsPath).
- * Parents we made go away with the last container in them; in the root and
- * in parents that were there before, the controller stays enabled. That is
- * harmless: hugetlb with no limit set only counts, and disabling it again
- * would strip the limits of every other container below. The root's own
- * processes are not affected (the root has no hugetlb limit). */
+ * parent level (our /vsrun, or the parents of an absolute cgroupsPath), as
+ * runc does on cgroup2. Parents we made go away with the last container in
+ * them. The root is put back (cg_hybrid_release) once no cgroup at all is
+ * left below it: while one is, disabling hugetlb there would strip its
+ * limits (another container's, or the admin's), and hugetlb with no limit
+ * set only counts pages. In pre-existing parents it stays enabled. */
 #include "internal.h"
 
+#include <dirent.h>
 #include <string.h>
 
 /* Is word in the space-separated list? */
@@ -78,4 +79,29 @@ int cg_hybrid_enable(const struct cg_dirs *dirs, unsigned ctls, struct vs_err *e
 		p = next;
 	}
 	return 0;
+}
+
+/* runs in: the runtime, after a destroy or a rolled-back create on a
+ * hybrid host. Takes hugetlb out of the unified root's subtree_control when
+ * no cgroup is left below the root, so that vsrun leaves the host's root as
+ * it found it (an admin who enabled it with no cgroup using it loses that
+ * setting, which held no limit). A create racing with this sees the
+ * controller vanish and fails with "no hugetlb.<size>.max": refused, never
+ * a limit silently lost. */
+void cg_hybrid_release(const struct cg_dirs *dirs)
+{
+	const struct cg_dir *u = unified(dirs);
+	_cleanup_free_ char *on = NULL;
+	if (!u || cg_read(u->root, "cgroup.subtree_control", &on) < 0 ||
+	    !listed(on, cg_v1_name(CG1_HUGETLB)))
+		return;
+	DIR *d = opendir(u->root);
+	struct dirent *de;
+	bool children = !d;
+	while (d && !children && (de = readdir(d)))
+		children = de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	if (d)
+		closedir(d);
+	if (!children)
+		cg_write(NULL, u->root, "cgroup.subtree_control", "-%s", cg_v1_name(CG1_HUGETLB));
 }

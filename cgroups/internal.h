@@ -78,6 +78,9 @@ unsigned cg_hybrid_on_unified(const struct cg_dirs *dirs, unsigned missing);
 /* hybrid: enables those in cgroup.subtree_control of every level above the
  * unified cgroup dir, from the hierarchy's root down. */
 int cg_hybrid_enable(const struct cg_dirs *dirs, unsigned ctls, struct vs_err *err);
+/* hybrid: after a destroy, takes hugetlb out of the unified root's
+ * subtree_control again when no cgroup is left below the root. */
+void cg_hybrid_release(const struct cg_dirs *dirs);
 /* v2: the controllers to enable for res ("cpu", "memory", ...), as a mask
  * over cg_v2_ctl_names. */
 extern const char *const cg_v2_ctl_names[];
