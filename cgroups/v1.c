@@ -195,8 +195,8 @@ static int apply_mem_limits(const char *d, const struct conf_resources *res, str
 	return 0;
 }
 
-/* One kmem limit, read back: Linux deprecated the v1 kmem limit (5.16) and
- * later made it a no-op that still accepts the write and keeps no limit
+/* One kmem limit, read back: Linux deprecated the v1 kmem limit in 5.16 and
+ * made it a no-op in 6.6 that still accepts the write and keeps no limit
  * (reads back the unlimited value). A limit the kernel did not keep is
  * refused, never silently dropped. Older kernels keep the value rounded
  * down to a page, so "kept" is a read-back no greater than asked. */

@@ -12,7 +12,9 @@ teardown() {
 	teardown_bundle
 	[ -z "${LOOPDEV:-}" ] || losetup -d "$LOOPDEV" 2>/dev/null || true
 	[ -z "${TOP:-}" ] || rm_top "$TOP"
-	# what the hugetlb test changed on the host, put back
+	# what the hugetlb test changed on the host, put back (vsrun puts the
+	# unified root back itself when no cgroup is left below it; this is for
+	# a failed test)
 	[ -z "${HP_OLD:-}" ] || echo "$HP_OLD" >/proc/sys/vm/nr_hugepages
 	[ -z "${UNI_SC_OFF:-}" ] || echo -hugetlb >/sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null || true
 }
@@ -511,6 +513,15 @@ hugetlb_ready() {
 	[ "$status" -eq 0 ]
 	[ ! -e "$d" ]
 	[ -z "$(ls -d /sys/fs/cgroup/*/vsrun/"$ID" 2>/dev/null)" ]
+	# the unified root as it was, once no cgroup is left below it (others'
+	# containers may be running: then it must stay enabled for them)
+	if [ -n "${UNI_SC_OFF:-}" ]; then
+		if [ -z "$(find /sys/fs/cgroup/unified -mindepth 1 -maxdepth 1 -type d)" ]; then
+			! grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.subtree_control
+		else
+			echo "# other cgroups below the unified root: hugetlb left enabled for them" >&3
+		fi
+	fi
 }
 
 @test "cgroups: a hugepage size the host lacks is refused on the hybrid's cgroup2, leaving no cgroup and no state" {
@@ -520,4 +531,7 @@ hugetlb_ready() {
 	[ "$output" = "vsrun: cgroup: hugepageLimits: 64KB: not supported on this host (no hugetlb.64KB.max)" ]
 	[ -z "$(ls -A "$ROOT")" ]
 	[ -z "$(ls -d /sys/fs/cgroup/*/vsrun/"$ID" 2>/dev/null)" ]
+	if [ -n "${UNI_SC_OFF:-}" ] && [ -z "$(find /sys/fs/cgroup/unified -mindepth 1 -maxdepth 1 -type d)" ]; then
+		! grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.subtree_control
+	fi
 }
