@@ -95,6 +95,13 @@ struct cg_stats {
 	uint64_t mem_failcnt, oom_kill_count;
 	uint64_t pids_current, pids_limit;   /* limit 0 = max */
 	uint64_t io_read_bytes, io_write_bytes, io_read_ops, io_write_ops;
+	/* per huge page size ("2MB"): usage, peak (v1 only, 0 on cgroup2) and
+	 * how often the limit refused a page */
+	int n_hugetlb;
+	struct cg_hugetlb_stats {
+		char size[16];
+		uint64_t usage, max_usage, failcnt;
+	} hugetlb[4];
 	bool has_psi;
 	double psi_cpu_some10, psi_mem_some10, psi_mem_full10, psi_io_some10, psi_io_full10;
 };

@@ -488,10 +488,12 @@ int cg_create(struct vs_cgroup *cg, const struct conf_resources *res, struct vs_
 	unsigned mounted = 0;
 	cg_list_dirs(cg, &dirs, &mounted);
 	bool v2 = cg->mode == CG_MODE_V2;
-	unsigned need = 0;
+	unsigned need = 0, on_unified = 0;
 	if (!v2) {
 		need = res ? cg_v1_needed(res) : 0;
 		unsigned missing = need & ~mounted;
+		on_unified = cg_hybrid_on_unified(&dirs, missing);
+		missing &= ~on_unified;
 		for (int c = 0; c < CG1__MAX; c++) {
 			if (!(missing & (1u << c)))
 				continue;
@@ -527,6 +529,8 @@ int cg_create(struct vs_cgroup *cg, const struct conf_resources *res, struct vs_
 			goto out_rmdir;
 		}
 	}
+	if (on_unified && (r = cg_hybrid_enable(&dirs, on_unified, err)) < 0)
+		goto out_rmdir;
 	if (res) {
 		if (v2)
 			r = cg_v2_apply(dirs.d[0].path, res, false, err);
@@ -540,6 +544,8 @@ int cg_create(struct vs_cgroup *cg, const struct conf_resources *res, struct vs_
 out_rmdir:
 	for (int i = 0; i < n_done; i++)
 		rmdir_levels(dirs.d[i].path, made[i]);
+	if (on_unified)
+		cg_hybrid_release(&dirs);
 	return r;
 }
 
@@ -616,11 +622,15 @@ int cg_update(const struct vs_cgroup *cg, const struct conf_resources *res, stru
 	if (cg->mode == CG_MODE_V2)
 		return cg_v2_apply(dirs.d[0].path, res, true, err);
 	unsigned missing = cg_v1_needed(res) & ~mounted;
+	unsigned on_unified = cg_hybrid_on_unified(&dirs, missing);
+	missing &= ~on_unified;
 	for (int c = 0; c < CG1__MAX; c++)
 		if (missing & (1u << c))
 			return vs_failx(err, EOPNOTSUPP,
 					"cgroup: the %s controller is not mounted on this host (no %s/%s)",
 					v1_names[c], cg_mount_root(), v1_names[c]);
+	if ((r = cg_hybrid_enable(&dirs, on_unified, err)) < 0)
+		return r;
 	return cg_v1_apply(&dirs, mounted, res, true, err);
 }
 
@@ -902,5 +912,7 @@ rm:;
 				break;
 		}
 	}
+	if (cg->mode == CG_MODE_V1)
+		cg_hybrid_release(&dirs);
 	return ret;
 }

@@ -69,6 +69,18 @@ unsigned cg_v1_needed(const struct conf_resources *res);
 bool cg_bfq_active(int64_t major, int64_t minor);
 /* v1: after mkdir, fills empty cpuset.cpus/mems from the parent. */
 int cg_v1_cpuset_inherit(const char *dir, struct vs_err *err);
+/* hugepageLimits on a cgroup2 directory (v2, or a hybrid host's unified
+ * cgroup when hugetlb is not a v1 hierarchy there). */
+int cg_v2_hugetlb_apply(const char *dir, const struct conf_resources *res, struct vs_err *err);
+/* hybrid: v1 controllers the config needs that the host has on its cgroup2
+ * tree instead (1 << CG1_*; only hugetlb is handled so); 0 elsewhere. */
+unsigned cg_hybrid_on_unified(const struct cg_dirs *dirs, unsigned missing);
+/* hybrid: enables those in cgroup.subtree_control of every level above the
+ * unified cgroup dir, from the hierarchy's root down. */
+int cg_hybrid_enable(const struct cg_dirs *dirs, unsigned ctls, struct vs_err *err);
+/* hybrid: after a destroy, takes hugetlb out of the unified root's
+ * subtree_control again when no cgroup is left below the root. */
+void cg_hybrid_release(const struct cg_dirs *dirs);
 /* v2: the controllers to enable for res ("cpu", "memory", ...), as a mask
  * over cg_v2_ctl_names. */
 extern const char *const cg_v2_ctl_names[];

@@ -1,7 +1,8 @@
-/* cgroups: statistics (cpu, memory, pids, io, PSI) and OOM counts, and the
+/* cgroups: statistics (cpu, memory, pids, io, hugetlb, PSI) and OOM counts, and the
  * runc `events --stats` JSON. */
 #include "internal.h"
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,6 +74,42 @@ static void read_io_stat(const char *dir, struct cg_stats *st)
 	}
 }
 
+/* hugetlb.<size>.* of dir, for every page size it lists: cgroup2 has
+ * .current and .events ("max N"), v1 .usage_in_bytes, .max_usage_in_bytes
+ * and .failcnt. */
+static void read_hugetlb(const char *dir, bool v2, struct cg_stats *st)
+{
+	const char *suffix = v2 ? ".current" : ".usage_in_bytes";
+	DIR *d = dir ? opendir(dir) : NULL;
+	struct dirent *de;
+	while (d && (de = readdir(d)) && st->n_hugetlb < (int)VS_ARRAY_SIZE(st->hugetlb)) {
+		size_t l = strlen(de->d_name), sl = strlen(suffix);
+		if (strncmp(de->d_name, "hugetlb.", 8) || l <= 8 + sl ||
+		    strcmp(de->d_name + l - sl, suffix) || l - 8 - sl >= sizeof(st->hugetlb[0].size))
+			continue;
+		struct cg_hugetlb_stats *h = &st->hugetlb[st->n_hugetlb];
+		snprintf(h->size, sizeof(h->size), "%.*s", (int)(l - 8 - sl), de->d_name + 8);
+		if (strchr(h->size, '.'))
+			continue;   /* hugetlb.2MB.rsvd.current */
+		char f[64];
+		h->usage = u64_or0(dir, de->d_name);
+		if (v2) {
+			_cleanup_free_ char *ev = NULL;
+			snprintf(f, sizeof(f), "hugetlb.%s.events", h->size);
+			if (cg_read(dir, f, &ev) == 0)
+				h->failcnt = keyed_or0(ev, "max");
+		} else {
+			snprintf(f, sizeof(f), "hugetlb.%s.max_usage_in_bytes", h->size);
+			h->max_usage = u64_or0(dir, f);
+			snprintf(f, sizeof(f), "hugetlb.%s.failcnt", h->size);
+			h->failcnt = u64_or0(dir, f);
+		}
+		st->n_hugetlb++;
+	}
+	if (d)
+		closedir(d);
+}
+
 static int stats_v2(const char *d, struct cg_stats *st)
 {
 	_cleanup_free_ char *cpu = NULL, *mem = NULL, *ev = NULL;
@@ -101,6 +138,7 @@ static int stats_v2(const char *d, struct cg_stats *st)
 	st->pids_current = u64_or0(d, "pids.current");
 	st->pids_limit = u64_or0(d, "pids.max");
 	read_io_stat(d, st);
+	read_hugetlb(d, true, st);
 	read_psi(d, st);
 	return 0;
 }
@@ -166,6 +204,9 @@ static int stats_v1(const struct cg_dirs *dirs, struct cg_stats *st)
 	blkio_sum(blk, "blkio.throttle.io_service_bytes_recursive", &st->io_read_bytes,
 		  &st->io_write_bytes);
 	blkio_sum(blk, "blkio.throttle.io_serviced_recursive", &st->io_read_ops, &st->io_write_ops);
+	/* hugetlb: v1, or the hybrid's cgroup2 where it lives there (hybrid.c) */
+	const char *huge = cg_v1_dir(dirs, CG1_HUGETLB);
+	read_hugetlb(huge ? huge : cg_unified_dir(dirs), !huge, st);
 	/* a hybrid host's cgroup2 has PSI even without controllers */
 	read_psi(cg_unified_dir(dirs), st);
 	return 0;
@@ -239,7 +280,16 @@ char *cg_stats_json(const char *id, const struct cg_stats *st)
 	fprintf(f, "\"ioServicedRecursive\":[{\"op\":\"Read\",\"value\":%" PRIu64
 		"},{\"op\":\"Write\",\"value\":%" PRIu64 "},{\"op\":\"Total\",\"value\":%" PRIu64 "}]},",
 		st->io_read_ops, st->io_write_ops, sat_add(st->io_read_ops, st->io_write_ops));
-	fputs("\"hugetlb\":{}", f);
+	/* runc's shape: the peak ("max") only where the kernel keeps one (v1) */
+	fputs("\"hugetlb\":{", f);
+	for (int i = 0; i < st->n_hugetlb; i++) {
+		const struct cg_hugetlb_stats *h = &st->hugetlb[i];
+		fprintf(f, "%s\"%s\":{\"usage\":%" PRIu64, i ? "," : "", h->size, h->usage);
+		if (h->max_usage)
+			fprintf(f, ",\"max\":%" PRIu64, h->max_usage);
+		fprintf(f, ",\"failcnt\":%" PRIu64 "}", h->failcnt);
+	}
+	fputs("}", f);
 	if (st->has_psi)
 		fprintf(f, ",\"pressure\":{\"cpu\":{\"some\":{\"avg10\":%.2f}},"
 			"\"memory\":{\"some\":{\"avg10\":%.2f},\"full\":{\"avg10\":%.2f}},"

@@ -195,6 +195,48 @@ static int apply_mem_limits(const char *d, const struct conf_resources *res, str
 	return 0;
 }
 
+/* One kmem limit, read back: Linux deprecated the v1 kmem limit in 5.16 and
+ * made it a no-op in 6.6 that still accepts the write and keeps no limit
+ * (reads back the unlimited value). A limit the kernel did not keep is
+ * refused, never silently dropped. Older kernels keep the value rounded
+ * down to a page, so "kept" is a read-back no greater than asked. */
+static int write_kmem(const char *d, const char *field, const char *file, int64_t v,
+		      struct vs_err *err)
+{
+	int r = cg_write(err, d, file, "%" PRId64, v);
+	if (r < 0)
+		return vs_wrap(err, "memory.%s: not supported on this host", field);
+	uint64_t back;
+	if (v < 0 || (r = cg_read_u64(d, file, &back)) < 0)
+		return 0;   /* unlimited asked, or nothing to compare with */
+	if (back > (uint64_t)v)
+		return vs_failx(err, EOPNOTSUPP,
+				"cgroup: memory.%s: not supported on this host (the kernel accepts %s "
+				"but keeps no limit: %lld reads back as %llu)", field, file,
+				(long long)v, (unsigned long long)back);
+	return 0;
+}
+
+/* runs in: the runtime, before any other write of cg_v1_apply, so that a
+ * refused kmem limit on `update` changes nothing (on create the rollback
+ * removes the new cgroup). */
+static int apply_kmem(const struct cg_dirs *dirs, const struct conf_resources *res,
+		      struct vs_err *err)
+{
+	const char *d = cg_v1_dir(dirs, CG1_MEMORY);
+	int r;
+	if (!d)
+		return 0;
+	if (res->memory.kernel.set &&
+	    (r = write_kmem(d, "kernel", "memory.kmem.limit_in_bytes", res->memory.kernel.v, err)) < 0)
+		return r;
+	if (res->memory.kernel_tcp.set &&
+	    (r = write_kmem(d, "kernelTCP", "memory.kmem.tcp.limit_in_bytes",
+			    res->memory.kernel_tcp.v, err)) < 0)
+		return r;
+	return 0;
+}
+
 static int apply_memory(const struct cg_dirs *dirs, const struct conf_resources *res,
 			bool update, struct vs_err *err)
 {
@@ -222,13 +264,6 @@ static int apply_memory(const struct cg_dirs *dirs, const struct conf_resources 
 		return r;
 	if (res->memory.disable_oom_killer.set && res->memory.disable_oom_killer.v &&
 	    (r = cg_write(err, d, "memory.oom_control", "1")) < 0)
-		return r;
-	if (res->memory.kernel.set &&
-	    (r = cg_write(err, d, "memory.kmem.limit_in_bytes", "%" PRId64, res->memory.kernel.v)) < 0)
-		return vs_wrap(err, "memory.kernel: not supported on this host");
-	if (res->memory.kernel_tcp.set &&
-	    (r = cg_write(err, d, "memory.kmem.tcp.limit_in_bytes", "%" PRId64,
-			  res->memory.kernel_tcp.v)) < 0)
 		return r;
 	if (res->memory.use_hierarchy.set &&
 	    (r = cg_write(err, d, "memory.use_hierarchy", "%d", res->memory.use_hierarchy.v)) < 0)
@@ -356,6 +391,9 @@ static int apply_misc(const struct cg_dirs *dirs, const struct conf_resources *r
 {
 	int r;
 	const char *d;
+	if (!cg_v1_dir(dirs, CG1_HUGETLB) && res->n_hugepage_limits && (d = cg_unified_dir(dirs)) &&
+	    (r = cg_v2_hugetlb_apply(d, res, err)) < 0)
+		return r;   /* a hybrid host with hugetlb on cgroup2 (see hybrid.c) */
 	if ((d = cg_v1_dir(dirs, CG1_HUGETLB)))
 		for (size_t i = 0; i < res->n_hugepage_limits; i++) {
 			const struct conf_hugepage *h = &res->hugepage_limits[i];
@@ -396,6 +434,8 @@ int cg_v1_apply(const struct cg_dirs *dirs, unsigned mounted, const struct conf_
 {
 	int r;
 	(void)mounted;
+	if ((r = apply_kmem(dirs, res, err)) < 0)
+		return r;
 	if ((r = apply_cpu(dirs, res, err)) < 0)
 		return r;
 	if ((r = apply_memory(dirs, res, update, err)) < 0)

@@ -241,8 +241,10 @@ static int apply_io(const char *dir, const struct conf_resources *res, struct vs
 	return 0;
 }
 
-static int apply_hugetlb_rdma(const char *dir, const struct conf_resources *res,
-			      struct vs_err *err)
+/* hugetlb.<size>.max and, where the kernel has it (5.7+), .rsvd.max: the
+ * first limits pages faulted in, the second pages reserved at mmap, so with
+ * both an mmap beyond the limit fails at once rather than SIGBUS later. */
+int cg_v2_hugetlb_apply(const char *dir, const struct conf_resources *res, struct vs_err *err)
 {
 	int r;
 	for (size_t i = 0; i < res->n_hugepage_limits; i++) {
@@ -259,6 +261,15 @@ static int apply_hugetlb_rdma(const char *dir, const struct conf_resources *res,
 		if (cg_has_file(dir, rf) && (r = cg_write(err, dir, rf, "%" PRIu64, h->limit)) < 0)
 			return r;
 	}
+	return 0;
+}
+
+static int apply_hugetlb_rdma(const char *dir, const struct conf_resources *res,
+			      struct vs_err *err)
+{
+	int r;
+	if ((r = cg_v2_hugetlb_apply(dir, res, err)) < 0)
+		return r;
 	if (res->n_rdma && !cg_has_file(dir, "rdma.max"))
 		return vs_failx(err, EOPNOTSUPP, "cgroup: rdma: not supported on this host (no rdma.max)");
 	if ((r = cg_rdma_apply(dir, res, err)) < 0)

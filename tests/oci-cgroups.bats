@@ -12,6 +12,11 @@ teardown() {
 	teardown_bundle
 	[ -z "${LOOPDEV:-}" ] || losetup -d "$LOOPDEV" 2>/dev/null || true
 	[ -z "${TOP:-}" ] || rm_top "$TOP"
+	# what the hugetlb test changed on the host, put back (vsrun puts the
+	# unified root back itself when no cgroup is left below it; this is for
+	# a failed test)
+	[ -z "${HP_OLD:-}" ] || echo "$HP_OLD" >/proc/sys/vm/nr_hugepages
+	[ -z "${UNI_SC_OFF:-}" ] || echo -hugetlb >/sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null || true
 	[ -z "${NETCLS:-}" ] || drop_netcls
 }
 # drop_netcls: ends the net_cls hierarchy a test mounted privately. A v1
@@ -443,4 +448,151 @@ oom_event_in() {
 	[ "$status" -ne 0 ]
 	[ "$output" = "vsrun: cgroup: the rdma controller is not in this kernel (not in /proc/cgroups: built without CONFIG_CGROUP_RDMA)" ]
 	[ ! -e "$(v1 cpu)" ] && [ ! -e "$(v1 memory)" ]
+}
+
+# create_refused: a vsrun create that must fail with one line, which is
+# left in $output (through a file: a create that wrongly succeeds must fail
+# the test, not hang it on a pipe the container holds open)
+create_refused() {
+	local st=0
+	vsrun create -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>"$TESTTMP/create.err" || st=$?
+	output=$(cat "$TESTTMP/create.err")
+	echo "$output"
+	[ "$st" -ne 0 ]
+	[ "$(wc -l <"$TESTTMP/create.err")" -eq 1 ]
+}
+
+# kmem_kept: true if this kernel keeps a v1 kmem limit (probed in a
+# throwaway cgroup: newer kernels accept the write and keep no limit)
+kmem_kept() {
+	local d=/sys/fs/cgroup/memory/vstest-kmem-$$ v
+	mkdir "$d"
+	echo 12582912 >"$d/memory.kmem.limit_in_bytes" 2>/dev/null || true
+	v=$(cat "$d/memory.kmem.limit_in_bytes" 2>/dev/null || true)
+	rmdir "$d"
+	[ "$v" = 12582912 ]
+}
+
+@test "cgroups: a memory.kernel limit the kernel does not keep is refused at create, leaving no cgroup and no state" {
+	jq_config '.linux.resources.memory = {"limit": 67108864, "kernel": 12582912}'
+	if kmem_kept; then
+		echo "# this kernel keeps kmem limits: checking that it is applied instead" >&3
+		vsrun_detached -b "$BUNDLE" "$ID"
+		[ "$(cat "$(v1 memory)/memory.kmem.limit_in_bytes")" = 12582912 ]
+		return
+	fi
+	create_refused
+	[[ $output == "vsrun: cgroup: memory.kernel: not supported on this host ("* ]]
+	if [ -e /sys/fs/cgroup/memory/memory.kmem.limit_in_bytes ]; then
+		[[ $output == *"keeps no limit: 12582912 reads back as "* ]]
+	fi
+	[ -z "$(ls -A "$ROOT")" ]
+	[ -z "$(ls -d /sys/fs/cgroup/*/vsrun/"$ID" 2>/dev/null)" ]
+}
+
+@test "cgroups: update with a memory.kernel limit the kernel does not keep is refused and changes nothing" {
+	run_detached_with '.linux.resources.memory = {"limit": 67108864}'
+	kmem_kept && skip "LOUD: this kernel keeps kmem limits: the refusal at update is not exercised here"
+	echo '{"memory": {"limit": 134217728, "kernel": 12582912}}' >"$TESTTMP/r.json"
+	run vsrun update -r "$TESTTMP/r.json" "$ID"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == "vsrun: cgroup: memory.kernel: not supported on this host ("* ]]
+	# refused before any other write: the memory limit is the old one
+	[ "$(cat "$(v1 memory)/memory.limit_in_bytes")" = 67108864 ]
+	run vsrun update --kernel-memory 12582912 "$ID"
+	[ "$status" -ne 0 ]
+	[[ $output == *"memory.kernel: not supported on this host"* ]]
+	[ "$(state_of "$ID")" = running ]
+}
+
+@test "cgroups: memory.kernelTCP is still applied (create and update) where the kernel keeps it" {
+	local d=/sys/fs/cgroup/memory/vstest-kmemtcp-$$ v
+	mkdir "$d"
+	echo 8388608 >"$d/memory.kmem.tcp.limit_in_bytes" 2>/dev/null || true
+	v=$(cat "$d/memory.kmem.tcp.limit_in_bytes" 2>/dev/null || true)
+	rmdir "$d"
+	[ "$v" = 8388608 ] || skip "LOUD: this kernel does not keep memory.kmem.tcp.limit_in_bytes (reads \"$v\"): kernelTCP is refused here"
+	run_detached_with '.linux.resources.memory = {"limit": 67108864, "kernelTCP": 8388608}'
+	[ "$(cat "$(v1 memory)/memory.kmem.tcp.limit_in_bytes")" = 8388608 ]
+	run vsrun update --kernel-memory-tcp 16777216 "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$(v1 memory)/memory.kmem.tcp.limit_in_bytes")" = 16777216 ]
+}
+
+# hugetlb_ready: skips loudly unless this host is the hybrid kind whose
+# hugetlb lives on cgroup2, and makes sure 4 huge pages of 2 MiB are free
+# (raising vm.nr_hugepages for the test; teardown puts it back)
+hugetlb_ready() {
+	local u=/sys/fs/cgroup/unified free
+	[ -d /sys/fs/cgroup/hugetlb ] && skip "LOUD: this host has a v1 hugetlb hierarchy: the hybrid cgroup2 placement is not exercised"
+	grep -qw hugetlb "$u/cgroup.controllers" 2>/dev/null ||
+		skip "LOUD: no hugetlb in $u/cgroup.controllers: hugepage limits cannot be given on this host"
+	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "LOUD: this kernel has no 2 MiB huge pages"
+	grep -qw hugetlb "$u/cgroup.subtree_control" || UNI_SC_OFF=1
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	if [ "$free" -lt 4 ]; then
+		HP_OLD=$(cat /proc/sys/vm/nr_hugepages)
+		echo $((HP_OLD + 4 - free)) >/proc/sys/vm/nr_hugepages || true
+		free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+		[ "$free" -ge 4 ] || skip "LOUD: could not reserve 4 free 2 MiB huge pages (HugePages_Free $free): the limit is not felt"
+	fi
+	cc -static -O2 -Wall -Wextra -Werror -o "$BUNDLE/rootfs/bin/hugemap" "$BATS_TEST_DIRNAME/tools/hugemap.c"
+}
+
+@test "cgroups: hugepageLimits on the hybrid's cgroup2: the limit reads back and is felt, stats count it, update raises it, delete removes the cgroup" {
+	hugetlb_ready
+	# outside any limit 3 pages map, so what fails inside is the limit
+	run "$BUNDLE/rootfs/bin/hugemap" 3
+	[ "$output" = "mapped 3" ]
+	run_detached_with '.linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 4194304}]'
+	local d=/sys/fs/cgroup/unified/vsrun/$ID
+	[ "$(cat "$d/hugetlb.2MB.max")" = 4194304 ]
+	[ ! -e "$d/hugetlb.2MB.rsvd.max" ] || [ "$(cat "$d/hugetlb.2MB.rsvd.max")" = 4194304 ]
+	grep -qw hugetlb /sys/fs/cgroup/unified/vsrun/cgroup.subtree_control
+	run vsrun exec "$ID" hugemap 2
+	[ "$output" = "mapped 2" ]
+	run vsrun exec "$ID" hugemap 3
+	echo "$output"
+	[ "$status" -ne 0 ]
+	# refused at mmap (rsvd.max) or killed at the touch (max alone)
+	[[ $output == "mmap 3 x 2048 KiB: Cannot allocate memory" || $output == *"killed by signal 7" ]]
+	run vsrun events --stats "$ID"
+	echo "$output"
+	[ "$(echo "$output" | jq '.data.hugetlb["2MB"].failcnt')" -ge 1 ]
+	[ "$(echo "$output" | jq '.data.hugetlb["2MB"].usage')" = 0 ]
+	echo '{"hugepageLimits": [{"pageSize": "2MB", "limit": 6291456}]}' >"$TESTTMP/r.json"
+	run vsrun update -r "$TESTTMP/r.json" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(cat "$d/hugetlb.2MB.max")" = 6291456 ]
+	run vsrun exec "$ID" hugemap 3
+	[ "$output" = "mapped 3" ]
+	run vsrun delete --force "$ID"
+	[ "$status" -eq 0 ]
+	[ ! -e "$d" ]
+	[ -z "$(ls -d /sys/fs/cgroup/*/vsrun/"$ID" 2>/dev/null)" ]
+	# the unified root as it was, once no cgroup is left below it (others'
+	# containers may be running: then it must stay enabled for them)
+	if [ -n "${UNI_SC_OFF:-}" ]; then
+		if [ -z "$(find /sys/fs/cgroup/unified -mindepth 1 -maxdepth 1 -type d)" ]; then
+			! grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.subtree_control
+		else
+			echo "# other cgroups below the unified root: hugetlb left enabled for them" >&3
+		fi
+	fi
+}
+
+@test "cgroups: a hugepage size the host lacks is refused on the hybrid's cgroup2, leaving no cgroup and no state" {
+	hugetlb_ready
+	jq_config '.linux.resources.hugepageLimits = [{"pageSize": "64KB", "limit": 65536}]'
+	create_refused
+	[ "$output" = "vsrun: cgroup: hugepageLimits: 64KB: not supported on this host (no hugetlb.64KB.max)" ]
+	[ -z "$(ls -A "$ROOT")" ]
+	[ -z "$(ls -d /sys/fs/cgroup/*/vsrun/"$ID" 2>/dev/null)" ]
+	if [ -n "${UNI_SC_OFF:-}" ] && [ -z "$(find /sys/fs/cgroup/unified -mindepth 1 -maxdepth 1 -type d)" ]; then
+		! grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.subtree_control
+	fi
 }

@@ -630,16 +630,38 @@ static void test_bad_input(void)
 
 	struct conf_hugepage hp = { "2MB", 1 << 21 };
 	struct conf_resources h = { .hugepage_limits = &hp, .n_hugepage_limits = 1 };
+	/* a hybrid host without a v1 hugetlb hierarchy: the limit goes on the
+	 * unified cgroup, enabling hugetlb in the unified root; put that back */
+	char uroot[PATH_MAX];
+	char *sc0 = NULL;
+	snprintf(uroot, sizeof(uroot), "%s/unified/cgroup.subtree_control", cg_mount_root());
+	if (mode == CG_MODE_V1 && vs_read_file(uroot, &sc0, NULL) < 0)
+		sc0 = NULL;
 	rr = mk("huge", &h, &cg, &err);
 	if (rr == 0) {
-		char *s = read_cg(&cg, CG1_HUGETLB, "hugetlb.2MB.max");
-		check(mode == CG_MODE_V1 || !strcmp(s, "2097152"), "hugetlb limit written (%s)", s);
+		struct cg_dirs dirs;
+		cg_list_dirs(&cg, &dirs, NULL);
+		bool v1h = mode == CG_MODE_V1 && cg_v1_dir(&dirs, CG1_HUGETLB);
+		char *s = v1h ? read_cg(&cg, CG1_HUGETLB, "hugetlb.2MB.limit_in_bytes") : NULL;
+		if (!s) {
+			char f[PATH_MAX];
+			const char *ud = mode == CG_MODE_V2 ? dirs.d[0].path : cg_unified_dir(&dirs);
+			snprintf(f, sizeof(f), "%s/hugetlb.2MB.max", ud ? ud : "/nonexistent");
+			if (vs_read_file(f, &s, NULL) < 0)
+				s = vs_xstrdup("");
+			s[strcspn(s, "\n")] = '\0';
+		}
+		check(!strcmp(s, "2097152"), "hugetlb limit written (%s, %s)", s,
+		      v1h ? "v1" : mode == CG_MODE_V2 ? "v2" : "the hybrid's cgroup2");
 		free(s);
 		cg_destroy(&cg, &err);
+		if (sc0 && !strstr(sc0, "hugetlb"))
+			vs_write_file(uroot, "-hugetlb");
 	} else {
 		check(strstr(err.msg, "not") && strstr(err.msg, "hugetlb") && !cg_exists(&cg),
 		   "hugepageLimits refused with a clear message: %s", err.msg);
 	}
+	free(sc0);
 
 	struct conf_resources net = { 0 };
 	net.network.class_id = (struct opt_u64){ true, 0x100001 };
