@@ -413,9 +413,9 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	if (r < 0)
 		return r;
 	/* --- VM bundles (run.oci.handler=vm): QEMU instead of an init (oci-vm.c) --- */
-	if (rt_vm_wanted(cfg)) {
+	if (c->ctx->vm && rt_vm_wanted(cfg)) {
 		c->cg_made = true;  /* rollback removes it */
-		r = rt_vm_create(c->ctx, cfg, c->dir, c->rootfs, rec, &c->pid, err);
+		r = c->ctx->vm->create(c->ctx, cfg, c->dir, c->rootfs, rec, &c->pid, err);
 		if (r >= 0 && o->pid_file)
 			r = write_pid_file(o->pid_file, c->pid, err);
 		return r;
@@ -571,6 +571,12 @@ int rt_create_full(const struct rt_ctx *ctx, const struct rt_create_opts *o, pid
 	int r = load_config(&c, err);
 	if (r < 0)
 		goto out;
+	/* a VM in a program without the handler: vsrun-vm takes the command
+	 * over before anything is made */
+	if (!ctx->vm && rt_vm_wanted(c.cfg)) {
+		r = rt_vm_handoff(ctx, err);
+		goto out;
+	}
 	r = rt_dir_create(ctx, o->id, err);
 	if (r < 0)
 		goto out;
