@@ -390,6 +390,10 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	snprintf(rec->st.rootfs, sizeof(rec->st.rootfs), "%s", c->rootfs);
 	snprintf(rec->oci_version, sizeof(rec->oci_version), "%s", cfg->oci_version);
 	rt_now_rfc3339(rec->st.created, sizeof(rec->st.created));
+	for (int k = 0; k < CONF_HOOK__MAX; k++)
+		if (cfg->hooks[k].n)
+			rec->hooks |= 1u << k;
+	rec->hooks_known = true;
 	for (size_t i = 0; i < cfg->n_annotations; i++) {
 		_cleanup_free_ char *kv = vs_xasprintf("%s=%s", cfg->annotations[i].key,
 							cfg->annotations[i].value);

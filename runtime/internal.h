@@ -87,6 +87,11 @@ struct rt_record {
 	 * rootfs in the host's namespace; the bind's mount id and the id the
 	 * rootfs had before (rootfs_host_release) */
 	unsigned long long host_rootfs_mnt, host_rootfs_below;
+	/* 1 << CONF_HOOK_* of the hook lists the config has, so start and
+	 * delete parse config.json only when there is a hook to run; not
+	 * known in the state of an older vsrun (then they parse it) */
+	unsigned hooks;
+	bool hooks_known;
 };
 
 /* <root>/<id>; validates id (no '/', not "." or "..", printable, <= 255). */
@@ -146,6 +151,9 @@ struct rt_init_args {
 	bool userns_joined;        /* born in ns_fds[USER] already (create.c) */
 	int ns_fds[CONF_NS__MAX];  /* namespaces to join by path (-1 = none) */
 	int lock_fd;               /* the create's state lock: init must not hold it */
+	/* the host directories of the cgroup init is moved into, for its
+	 * cgroup mount (rootfs_setup_wait); NULL-terminated, may be NULL */
+	char **cg_dirs;
 };
 
 /* runs in: the child of clone, in the new namespaces. Never returns. */

@@ -101,7 +101,8 @@ int rt_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
 	unlink(fifo);
 
 	struct vs_err herr = { 0 };
-	if (rt_record_config(ctx, id, &cfg, &herr) >= 0 && cfg->hooks[CONF_HOOK_POSTSTART].n) {
+	if ((!rec.hooks_known || rec.hooks & (1u << CONF_HOOK_POSTSTART)) &&
+	    rt_record_config(ctx, id, &cfg, &herr) >= 0 && cfg->hooks[CONF_HOOK_POSTSTART].n) {
 		/* poststart runs after the user's process is executed (the
 		 * runtime-spec), so after the startContainer hooks too */
 		wait_execed(rec.st.pid, rec.start_time, exe_before);
@@ -230,7 +231,9 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 	}
 	__attribute__((cleanup(conf_free_p))) struct conf_config *cfg = NULL;
 	struct vs_err herr = { 0 };
-	if (r >= 0 && rec.st.status != RT_CREATING && rt_record_config(ctx, id, &cfg, &herr) >= 0 &&
+	if (r >= 0 && rec.st.status != RT_CREATING &&
+	    (!rec.hooks_known || rec.hooks & (1u << CONF_HOOK_POSTSTOP)) &&
+	    rt_record_config(ctx, id, &cfg, &herr) >= 0 &&
 	    cfg->hooks[CONF_HOOK_POSTSTOP].n) {
 		_cleanup_free_ char *state = rt_record_state_json(&rec, RT_STOPPED);
 		if (rt_hooks_run(&cfg->hooks[CONF_HOOK_POSTSTOP], CONF_HOOK_POSTSTOP, state, &herr) < 0)
