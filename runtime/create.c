@@ -39,6 +39,7 @@ struct create_ctx {
 	char bundle[PATH_MAX], rootfs[PATH_MAX], dir[PATH_MAX];
 	struct rt_record rec;
 	bool cg_made;
+	char **cg_dirs;           /* run_cg's directories, for init (rt_init_args) */
 	pid_t pid;
 	int sync_fd, fifo_fd, console_fd, lock_fd, pty_master;
 };
@@ -464,6 +465,10 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		.no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
 		.lock_fd = c->lock_fd,
 	};
+	/* init binds these for a cgroup mount while it is being moved there */
+	if (rec->cg.mode == CG_MODE_V1 && (r = cg_dir_list(&run_cg, &c->cg_dirs, err)) < 0)
+		return r;
+	a.cg_dirs = c->cg_dirs;
 	r = ns_open_paths(lx, a.ns_fds, err);
 	if (r < 0)
 		return r;
@@ -606,6 +611,7 @@ out:
 	vs_closep(&c.console_fd);
 	vs_closep(&c.pty_master);
 	vs_closep(&c.lock_fd);
+	vs_strv_free(c.cg_dirs);
 	rt_state_free(&c.rec.st);
 	conf_free(c.cfg);
 	free(c.cfg_json);
