@@ -89,10 +89,29 @@ $(AGENT_BLOB): vm/agent/blob.S $(AGENT)
 # shared libraries to map and relocate at every start. A VM's commands go to
 # vsrun-vm (cli/vsrun-main.c), found beside vsrun or in the libexec dir.
 # Linking vsrun with LIBS_CORE alone makes a stray reference a link error.
+# vsrun is linked statically (static-pie) when the static archives of its
+# three libraries are installed (libseccomp-dev, libcap-dev and libyajl-dev
+# ship them): no dynamic linking at each of the two executions of a create
+# (the sealed re-exec), 1.5 instead of 2.3 MiB peak RSS. VSRUN_LINK=dynamic
+# links it against the shared libraries; SANITIZE=1 does.
 LIBEXECDIR := $(PREFIX)/libexec/vserver
+VSRUN_STATIC_LIBS := -lyajl_s -lseccomp -lcap
+have_static = $(filter /%,$(shell $(CC) -print-file-name=$(1)))
+VSRUN_LINK ?= $(if $(and $(call have_static,libyajl_s.a),$(call have_static,libseccomp.a),$(call \
+	have_static,libcap.a)),static,dynamic)
+ifeq ($(SANITIZE),1)
+VSRUN_LINK := dynamic
+endif
+ifeq ($(VSRUN_LINK),static)
+VSRUN_LD := -static-pie -Wl,-z,relro,-z,now $(LDFLAGS)
+VSRUN_LIBS := $(VSRUN_STATIC_LIBS)
+else
+VSRUN_LD := $(LDFLAGS_ALL)
+VSRUN_LIBS := $(LIBS_CORE)
+endif
 $(BUILD)/cli/vsrun-main.o: CFLAGS_ALL += -DVS_LIBEXECDIR='"$(LIBEXECDIR)"'
 $(BUILD)/vsrun: $(VSRUN_OBJS) $(BUILD)/cli/vsrun-main.o $(LIB)
-	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(VSRUN_OBJS) $(BUILD)/cli/vsrun-main.o $(LIB) $(LIBS_CORE)
+	$(CC) $(CFLAGS_ALL) $(VSRUN_LD) -o $@ $(VSRUN_OBJS) $(BUILD)/cli/vsrun-main.o $(LIB) $(VSRUN_LIBS)
 
 $(BUILD)/vsrun-vm: $(VSRUN_OBJS) $(BUILD)/cli/vsrun-vm.o $(LIB) $(AGENT_BLOB)
 	$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $(VSRUN_OBJS) $(BUILD)/cli/vsrun-vm.o $(AGENT_BLOB) \
