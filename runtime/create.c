@@ -526,12 +526,13 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	ns_close_all(a.ns_fds);
 	if (pid < 0)
 		return pid;
+	/* kept in memory only until init is ready: a create killed before that
+	 * takes init with it (pdeathsig, or EOF on the sync socket), and each
+	 * state write is a file made and renamed, which costs milliseconds on
+	 * a busy ext4 (delete --force finds init through its cgroup anyway) */
 	c->pid = pid;
 	rec->st.pid = pid;
 	rec->start_time = rt_pid_start_time(pid);
-	r = rt_record_write(c->ctx, rec, err);
-	if (r < 0)
-		return r;
 	if (a.new_userns) {
 		r = ns_write_id_maps(pid, lx, err);
 		if (r < 0)
