@@ -9,7 +9,8 @@
 # Timings are information, never asserted.
 #   bench/run.sh
 # Environment: BUILD=build, VSRUN=$BUILD/vsrun, CRUN=crun, RUNC=runc,
-#   BENCH_N=100, BENCH_RSS_N=5, VSRUN_BEFORE=another vsrun for a before/after row
+#   BENCH_N=100, BENCH_RSS_N=5, VSRUN_BEFORE=another vsrun for a before/after row,
+#   BENCH_ONLY_RUNTIMES=1: the runtime table only (no monitor, VM or network part)
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -193,6 +194,8 @@ for r in "${rows[@]}"; do
 	f=$(get "$r" fails)
 	[ "${f:-0}" -gt 0 ] && echo "#   $r: $f of $((2 * N + RSS_N)) invocations failed, first error: $(get "$r" firsterr)"
 done
+
+[ "${BENCH_ONLY_RUNTIMES:-0}" = 1 ] && exit 0
 
 # The vserver monitor's memory: one idle server (no network, in a private
 # network namespace and state dir), its monitor's (build/vserver-monitor)

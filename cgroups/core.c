@@ -151,12 +151,20 @@ static bool v1_cache_get(const char *root, const struct vs_cgroup *cg, struct cg
 	if (!v1_cache.at.tv_sec || strcmp(v1_cache.root, root) ||
 	    clock_gettime(CLOCK_MONOTONIC, &now) < 0 || now.tv_sec - v1_cache.at.tv_sec > 1)
 		return false;
-	*dirs = v1_cache.dirs;
+	/* the entries in use, field by field: the whole struct is 100 KiB
+	 * (two PATH_MAX strings per hierarchy), copied a dozen times a run */
+	dirs->n = v1_cache.dirs.n;
 	for (int i = 0; i < dirs->n; i++) {
+		const struct cg_dir *c = &v1_cache.dirs.d[i];
+		struct cg_dir *d = &dirs->d[i];
 		/* through a local buffer: gcc cannot tell dirs from v1_cache */
-		char path[sizeof(dirs->d[i].path)];
-		snprintf(path, sizeof(path), "%s%s", v1_cache.dirs.d[i].root, cg->path);
-		memcpy(dirs->d[i].path, path, sizeof(path));
+		char path[sizeof(d->path)];
+		size_t n = (size_t)snprintf(path, sizeof(path), "%s", c->root);
+		memcpy(d->root, path, n + 1);
+		n = (size_t)snprintf(path, sizeof(path), "%s%s", c->root, cg->path);
+		memcpy(d->path, path, n + 1);
+		d->ctls = c->ctls;
+		d->unified = c->unified;
 	}
 	if (mounted)
 		*mounted = v1_cache.mounted;
@@ -168,9 +176,14 @@ static void v1_cache_put(const char *root, const struct cg_dirs *dirs, unsigned 
 	if (clock_gettime(CLOCK_MONOTONIC, &v1_cache.at) < 0 || strlen(root) >= sizeof(v1_cache.root))
 		return;
 	snprintf(v1_cache.root, sizeof(v1_cache.root), "%s", root);
-	v1_cache.dirs = *dirs;
-	for (int i = 0; i < dirs->n; i++)
-		v1_cache.dirs.d[i].path[0] = '\0';
+	v1_cache.dirs.n = dirs->n;
+	for (int i = 0; i < dirs->n; i++) {
+		struct cg_dir *c = &v1_cache.dirs.d[i];
+		snprintf(c->root, sizeof(c->root), "%s", dirs->d[i].root);
+		c->path[0] = '\0';
+		c->ctls = dirs->d[i].ctls;
+		c->unified = dirs->d[i].unified;
+	}
 	v1_cache.mounted = mounted;
 }
 
@@ -181,7 +194,7 @@ int cg_list_dirs(const struct vs_cgroup *cg, struct cg_dirs *dirs, unsigned *mou
 	unsigned mnt = 0;
 	if (cg->mode != CG_MODE_V2 && v1_cache_get(root, cg, dirs, mounted))
 		return 0;
-	memset(dirs, 0, sizeof(*dirs));
+	dirs->n = 0;   /* each entry is cleared as it is taken: not the whole 100 KiB */
 	if (mounted)
 		*mounted = 0;
 	if (cg->mode == CG_MODE_V2) {
@@ -208,6 +221,8 @@ int cg_list_dirs(const struct vs_cgroup *cg, struct cg_dirs *dirs, unsigned *mou
 			devs[i] = st.st_dev;
 			snprintf(dirs->d[i].root, sizeof(dirs->d[i].root), "%s", p);
 			snprintf(dirs->d[i].path, sizeof(dirs->d[i].path), "%s%s", p, cg->path);
+			dirs->d[i].ctls = 0;
+			dirs->d[i].unified = false;
 			dirs->n++;
 		}
 		dirs->d[i].ctls |= 1u << c;
@@ -218,6 +233,7 @@ int cg_list_dirs(const struct vs_cgroup *cg, struct cg_dirs *dirs, unsigned *mou
 		struct cg_dir *d = &dirs->d[dirs->n++];
 		snprintf(d->root, sizeof(d->root), "%s", u);
 		snprintf(d->path, sizeof(d->path), "%s%s", u, cg->path);
+		d->ctls = 0;
 		d->unified = true;
 	}
 	if (mounted)

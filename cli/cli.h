@@ -12,6 +12,7 @@ struct cli_global {
 	bool log_json;
 	const char *prog;         /* "vsrun" */
 	const char *verb;
+	char **argv;              /* a copy of main's, for vsrun to hand to vsrun-vm */
 };
 
 extern struct cli_global g_cli;
@@ -43,6 +44,11 @@ VERB(spec); VERB(create); VERB(start); VERB(run); VERB(state); VERB(kill);
 VERB(delete); VERB(list); VERB(ps); VERB(exec); VERB(pause); VERB(resume);
 VERB(update); VERB(events); VERB(features);
 #undef VERB
+
+/* The vsrun front end (vsrun.c) of vsrun and vsrun-vm: vm is the VM
+ * handler or NULL, vm_handoff what to do with a VM without it (rt_ctx). */
+int vsrun_main(int argc, char **argv, char **envp, const struct rt_vm_handler *vm,
+	       int (*vm_handoff)(struct vs_err *err));
 
 /* Shared by create and run. */
 int cli_create_opts(int argc, char **argv, struct rt_create_opts *o, bool run);

@@ -336,6 +336,7 @@ static int run_verb(const struct cli_verb *v, int argc, char **argv)
 	snprintf(g_srv.exe, sizeof(g_srv.exe), "%s", exe ? exe : "");
 	g_srv.warn = cli_warn;
 	g_srv.rt.warn = cli_warn;
+	g_srv.rt.vm = &rt_vm_handler;  /* vserver links everything: VMs need no helper */
 	optind = 0;
 	return v->fn(argc - 1, argv + 1);
 }

@@ -1,4 +1,7 @@
-/* vsrun: an OCI runtime, command-line compatible with runc and crun. */
+/* vsrun: an OCI runtime, command-line compatible with runc and crun. The
+ * front end of two programs: vsrun (vsrun-main.c), linked with what an
+ * ordinary container needs, and vsrun-vm (vsrun-vm.c), the same linked with
+ * the VM handler, to which vsrun hands the commands of VMs. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -49,7 +52,8 @@ static void version(void)
 	printf("vsrun version %s\nspec: 1.2.0\n", VS_VERSION);
 }
 
-int main(int argc, char **argv, char **envp)
+int vsrun_main(int argc, char **argv, char **envp, const struct rt_vm_handler *vm,
+	       int (*vm_handoff)(struct vs_err *err))
 {
 	static const struct option opts[] = {
 		{ "root", required_argument, NULL, 'r' },
@@ -66,6 +70,11 @@ int main(int argc, char **argv, char **envp)
 		{ 0 }
 	};
 	g_cli.ctx.warn = cli_warn;
+	g_cli.ctx.vm = vm;
+	g_cli.ctx.vm_handoff = vm_handoff;
+	/* a copy for the hand-off: verbs may write into their arguments */
+	if (vm_handoff)
+		g_cli.argv = vs_strv_dup(argv);
 	int c;
 	/* "+": stop at the command; long options may take one dash, as runc's do */
 	while ((c = getopt_long_only(argc, argv, "+vh", opts, NULL)) != -1) {

@@ -7,7 +7,10 @@
  * container has its own cgroup namespace, so the mount is rooted at the
  * container's cgroup) or a bind of the container's own cgroup directory of
  * that hierarchy (so the container never sees its siblings). Read-only when
- * the mount asks for it, including the tmpfs itself. */
+ * the mount asks for it, including the tmpfs itself. The container's own
+ * directory is the one the caller names (rfs_ctx.cg_dirs: init mounts this
+ * while the runtime is still moving it there) or, for a hierarchy it does
+ * not name, the one /proc/self/cgroup says. */
 #include "internal.h"
 
 #include <dirent.h>
@@ -25,6 +28,8 @@ struct cg_walk {
 	const struct conf_mount *m;
 	int tmpfs_fd;          /* O_PATH of the new tmpfs mount */
 	const char *self_cg;   /* /proc/self/cgroup */
+	const char *const *cg_dirs;  /* rfs_ctx.cg_dirs (may be NULL) */
+	const dev_t *cg_devs;  /* the device of each of cg_dirs, 0 if absent */
 	bool cgroupns;
 	uint64_t attrs;        /* MOUNT_ATTR_* for each hierarchy */
 	struct vs_err *err;
@@ -91,6 +96,22 @@ static void v1_opts(const char *superopts, char *out, size_t len)
 	}
 }
 
+/* The one of w->cg_dirs on the hierarchy mounted at mountpoint (same
+ * device: a hierarchy's directories may be named through a symlink such as
+ * cpu -> cpu,cpuacct), into out. */
+static bool named_dir(const struct cg_walk *w, const char *mountpoint, char *out, size_t len)
+{
+	struct stat st;
+	if (!w->cg_dirs || stat(mountpoint, &st) < 0)
+		return false;
+	for (size_t i = 0; w->cg_dirs[i]; i++)
+		if (w->cg_devs[i] && w->cg_devs[i] == st.st_dev) {
+			snprintf(out, len, "%s", w->cg_dirs[i]);
+			return true;
+		}
+	return false;
+}
+
 static int one_hierarchy(const struct rfs_mntinfo *mi, void *data)
 {
 	struct cg_walk *w = data;
@@ -120,6 +141,8 @@ static int one_hierarchy(const struct rfs_mntinfo *mi, void *data)
 	}
 
 	char cg[PATH_MAX], src[PATH_MAX];
+	if (named_dir(w, mi->mountpoint, src, sizeof(src)))
+		goto bind;
 	const char *sub = "";
 	if (own_path(w->self_cg, mi->fstype, mi->superopts, cg, sizeof(cg))) {
 		size_t rl = strlen(mi->root);
@@ -130,6 +153,7 @@ static int one_hierarchy(const struct rfs_mntinfo *mi, void *data)
 	snprintf(src, sizeof(src), "%s%s", mi->mountpoint, strcmp(sub, "/") ? sub : "");
 	if (access(src, F_OK) < 0)
 		snprintf(src, sizeof(src), "%s", mi->mountpoint);
+bind:;
 	int r = rfs_bind_fd(AT_FDCWD, src, dir, false, w->attrs);
 	if (r < 0) {
 		w->rc = vs_fail(w->err, -r, "rootfs: mount %s on %s/%s (cgroup)", src,
@@ -193,8 +217,18 @@ int rfs_mount_cgroup(struct rfs_ctx *c, const struct conf_mount *m, int target_f
 	if (r < 0)
 		return vs_fail(err, -r, "rootfs: read /proc/self/cgroup");
 
+	size_t n_dirs = 0;
+	while (c->cg_dirs && c->cg_dirs[n_dirs])
+		n_dirs++;
+	_cleanup_free_ dev_t *devs = vs_xcalloc(n_dirs + 1, sizeof(dev_t));
+	for (size_t i = 0; i < n_dirs; i++) {
+		struct stat st;
+		if (stat(c->cg_dirs[i], &st) == 0 && S_ISDIR(st.st_mode))
+			devs[i] = st.st_dev;
+	}
 	struct cg_walk w = {
 		.m = m, .tmpfs_fd = tmpfs, .self_cg = self_cg, .err = err,
+		.cg_dirs = c->cg_dirs, .cg_devs = devs,
 		.cgroupns = c->cfg->linux_.ns[CONF_NS_CGROUP].present,
 		.attrs = rfs_ms_to_attr(fl & ~(MS_NOATIME | MS_RELATIME | MS_STRICTATIME), NULL),
 	};

@@ -13,6 +13,9 @@ struct rfs_ctx {
 	const char *rootfs;    /* host path, for messages */
 	int root_fd;           /* O_PATH fd of the rootfs mount (after the self-bind) */
 	bool userns;           /* running in a non-initial user namespace */
+	/* the host directories of the cgroup the caller is moved into (one per
+	 * hierarchy), for a "cgroup" mount; NULL: its own (/proc/self/cgroup) */
+	const char *const *cg_dirs;
 };
 
 /* ---- util.c ---- */

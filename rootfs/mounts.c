@@ -302,11 +302,12 @@ static int rootfs_mount_private(const char *rootfs)
 int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 		 const char *console_path, struct vs_err *err)
 {
-	return rootfs_setup_wait(cfg, rootfs, console_path, NULL, NULL, err);
+	return rootfs_setup_wait(cfg, rootfs, console_path, NULL, NULL, NULL, err);
 }
 
 int rootfs_setup_wait(const struct conf_config *cfg, const char *rootfs, const char *console_path,
-		      int (*wait)(void *arg, struct vs_err *err), void *arg, struct vs_err *err)
+		      const char *const *cg_dirs, int (*wait)(void *arg, struct vs_err *err),
+		      void *arg, struct vs_err *err)
 {
 	if (!rootfs || rootfs[0] != '/')
 		return vs_failx(err, EINVAL, "rootfs: %s: the root must be an absolute path",
@@ -347,6 +348,7 @@ int rootfs_setup_wait(const struct conf_config *cfg, const char *rootfs, const c
 
 	struct rfs_ctx c = {
 		.cfg = cfg, .rootfs = rootfs, .root_fd = -EBADF, .userns = rfs_in_userns(),
+		.cg_dirs = cg_dirs,
 	};
 	_cleanup_close_ int root_fd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)
@@ -355,13 +357,18 @@ int rootfs_setup_wait(const struct conf_config *cfg, const char *rootfs, const c
 
 	for (size_t i = 0; i < cfg->n_mounts; i++) {
 		const struct conf_mount *m = &cfg->mounts[i];
-		if (wait && (is_type(m, "cgroup") || is_type(m, "cgroup2"))) {
+		if (wait && (is_type(m, "cgroup2") || (is_type(m, "cgroup") && !cg_dirs))) {
 			int r = wait(arg, err);
 			if (r < 0)
 				return r;
 			wait = NULL;
 		}
 		int r = rfs_do_mount(&c, m, i, err);
+		if (r < 0)
+			return r;
+	}
+	if (wait) {
+		int r = wait(arg, err);
 		if (r < 0)
 			return r;
 	}

@@ -17,11 +17,16 @@
 int rootfs_setup(const struct conf_config *cfg, const char *rootfs,
 		 const char *console_path, struct vs_err *err);
 
-/* rootfs_setup, calling wait(arg) once before the first cgroup or cgroup2
- * mount (what is mounted there depends on the caller's cgroup): the caller
- * may still be on its way into its cgroups until then. */
+/* rootfs_setup for a caller that may still be on its way into its cgroups
+ * (a v1 migration waits for an RCU grace period, so init mounts meanwhile).
+ * cg_dirs (NULL-terminated, may be NULL) are the host directories of the
+ * cgroup it is being moved into, one per hierarchy: a "cgroup" mount binds
+ * those rather than what /proc/self/cgroup says yet. wait(arg) is called
+ * once: before the first cgroup or cgroup2 mount when cg_dirs is NULL, and
+ * in any case before /dev is made (the devices cgroup decides mknod). */
 int rootfs_setup_wait(const struct conf_config *cfg, const char *rootfs, const char *console_path,
-		      int (*wait)(void *arg, struct vs_err *err), void *arg, struct vs_err *err);
+		      const char *const *cg_dirs, int (*wait)(void *arg, struct vs_err *err),
+		      void *arg, struct vs_err *err);
 
 /* runs in: container init, after rootfs_setup. pivot_root into rootfs (or
  * chroot-style MS_MOVE when no_pivot), detach the old root, chdir("/"). */

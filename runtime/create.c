@@ -39,6 +39,7 @@ struct create_ctx {
 	char bundle[PATH_MAX], rootfs[PATH_MAX], dir[PATH_MAX];
 	struct rt_record rec;
 	bool cg_made;
+	char **cg_dirs;           /* run_cg's directories, for init (rt_init_args) */
 	pid_t pid;
 	int sync_fd, fifo_fd, console_fd, lock_fd, pty_master;
 };
@@ -396,6 +397,10 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	snprintf(rec->st.rootfs, sizeof(rec->st.rootfs), "%s", c->rootfs);
 	snprintf(rec->oci_version, sizeof(rec->oci_version), "%s", cfg->oci_version);
 	rt_now_rfc3339(rec->st.created, sizeof(rec->st.created));
+	for (int k = 0; k < CONF_HOOK__MAX; k++)
+		if (cfg->hooks[k].n)
+			rec->hooks |= 1u << k;
+	rec->hooks_known = true;
 	for (size_t i = 0; i < cfg->n_annotations; i++) {
 		_cleanup_free_ char *kv = vs_xasprintf("%s=%s", cfg->annotations[i].key,
 							cfg->annotations[i].value);
@@ -419,11 +424,11 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	if (r < 0)
 		return r;
 	/* --- VM bundles (run.oci.handler=vm): QEMU instead of an init (oci-vm.c) --- */
-	if (rt_vm_wanted(cfg)) {
+	if (c->ctx->vm && rt_vm_wanted(cfg)) {
 		c->cg_made = true;  /* rollback removes it */
-		r = rt_vm_create(c->ctx, cfg, c->dir, c->rootfs, rec, &c->pid, err);
+		r = c->ctx->vm->create(c->ctx, cfg, c->dir, c->rootfs, rec, &c->pid, err);
 		if (r >= 0 && o->pid_file && (r = write_pid_file(o->pid_file, c->pid, err)) < 0)
-			rt_vm_cleanup(c->ctx, o->id);  /* the redirects; rollback kills QEMU */
+			c->ctx->vm->cleanup(c->ctx, o->id);  /* the redirects; rollback kills QEMU */
 		return r;
 	}
 
@@ -467,6 +472,10 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		.no_pivot = o->no_pivot, .no_new_keyring = o->no_new_keyring,
 		.lock_fd = c->lock_fd,
 	};
+	/* init binds these for a cgroup mount while it is being moved there */
+	if (rec->cg.mode == CG_MODE_V1 && (r = cg_dir_list(&run_cg, &c->cg_dirs, err)) < 0)
+		return r;
+	a.cg_dirs = c->cg_dirs;
 	r = ns_open_paths(lx, a.ns_fds, err);
 	if (r < 0)
 		return r;
@@ -533,12 +542,13 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 	ns_close_all(a.ns_fds);
 	if (pid < 0)
 		return pid;
+	/* kept in memory only until init is ready: a create killed before that
+	 * takes init with it (pdeathsig, or EOF on the sync socket), and each
+	 * state write is a file made and renamed, which costs milliseconds on
+	 * a busy ext4 (delete --force finds init through its cgroup anyway) */
 	c->pid = pid;
 	rec->st.pid = pid;
 	rec->start_time = rt_pid_start_time(pid);
-	r = rt_record_write(c->ctx, rec, err);
-	if (r < 0)
-		return r;
 	if (a.new_userns) {
 		r = ns_write_id_maps(pid, lx, err);
 		if (r < 0)
@@ -587,6 +597,12 @@ int rt_create_full(const struct rt_ctx *ctx, const struct rt_create_opts *o, pid
 	int r = load_config(&c, err);
 	if (r < 0)
 		goto out;
+	/* a VM in a program without the handler: vsrun-vm takes the command
+	 * over before anything is made */
+	if (!ctx->vm && rt_vm_wanted(c.cfg)) {
+		r = rt_vm_handoff(ctx, err);
+		goto out;
+	}
 	r = rt_dir_create(ctx, o->id, err);
 	if (r < 0)
 		goto out;
@@ -612,6 +628,7 @@ out:
 	vs_closep(&c.console_fd);
 	vs_closep(&c.pty_master);
 	vs_closep(&c.lock_fd);
+	vs_strv_free(c.cg_dirs);
 	rt_state_free(&c.rec.st);
 	conf_free(c.cfg);
 	free(c.cfg_json);

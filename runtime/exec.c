@@ -116,6 +116,8 @@ fail:
 int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_status,
 	    struct vs_err *err)
 {
+	if (!ctx->vm && rt_vm_is(ctx, o->id))  /* VMs: vsrun-vm (vm-dispatch.c) */
+		return rt_vm_handoff(ctx, err);
 	struct rt_record rec;
 	int r = rt_record_read(ctx, o->id, &rec, err);
 	if (r < 0)
@@ -129,8 +131,8 @@ int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_st
 		return vs_failx(err, EINVAL, "exec: no command given");
 	if (o->process->terminal && !o->console_socket && o->detach)
 		return vs_failx(err, EINVAL, "exec: a terminal with -d needs --console-socket");
-	if (rt_vm_is(ctx, o->id))  /* --- VM bundles: through the agent (oci-vm.c) --- */
-		return status == RT_RUNNING ? rt_vm_exec(ctx, o, exit_status, err)
+	if (ctx->vm && rt_vm_is(ctx, o->id))  /* --- VM bundles: through the agent (oci-vm.c) --- */
+		return status == RT_RUNNING ? ctx->vm->exec(ctx, o, exit_status, err)
 		       : vs_failx(err, EINVAL, "cannot exec in VM \"%s\": it is not started", o->id);
 
 	r = rt_lsm_check(o->process, NULL, "exec: process.", err);

@@ -172,9 +172,10 @@ static int bind_console(struct vs_err *err)
 
 /* The parent moves init into its v1 cgroups (a slow write: a cgroup
  * migration waits for an RCU grace period) while init already makes its
- * mounts; init waits for the word only where its cgroup matters: before a
- * cgroup namespace is made, before a cgroup filesystem is mounted (it binds
- * init's own cgroups), before the hooks. Once. */
+ * mounts, the cgroup mount too (it binds the directories the parent named,
+ * a->cg_dirs); init waits for the word only where its cgroup matters: before
+ * a cgroup namespace is made, before /dev (the devices cgroup decides
+ * mknod), before the hooks. Once. */
 static int wait_cgroup(void *arg, struct vs_err *err)
 {
 	static bool done;
@@ -235,21 +236,27 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 	    syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
 		return vs_fail(err, errno, "keyctl: join a new session keyring");
 
-	r = rootfs_setup_wait(cfg, a->rootfs, NULL, wait_cgroup, (void *)a, err);
+	r = rootfs_setup_wait(cfg, a->rootfs, NULL, (const char *const *)a->cg_dirs, wait_cgroup,
+			      (void *)a, err);
 	if (r >= 0)
 		r = wait_cgroup((void *)a, err);
 	if (r < 0)
 		return r;
 
-	/* prestart and createRuntime hooks run in the parent now */
-	r = rt_sync_send(a->sync_fd, SYNC_HOOKS, NULL);
-	if (r < 0 || rt_sync_recv(a->sync_fd, &m) < 0 || m.type != SYNC_HOOKS_DONE ||
-	    rt_sync_recv_data(a->sync_fd, state_json) < 0)
-		_exit(1);
-	r = rt_hooks_run(&cfg->hooks[CONF_HOOK_CREATE_CONTAINER], CONF_HOOK_CREATE_CONTAINER,
-			 *state_json, err);
-	if (r < 0)
-		return r;
+	/* prestart and createRuntime hooks run in the parent now; the state
+	 * they get comes back for createContainer and startContainer. Without
+	 * any of these four, no round trip (the parent only answers) */
+	if (cfg->hooks[CONF_HOOK_PRESTART].n || cfg->hooks[CONF_HOOK_CREATE_RUNTIME].n ||
+	    cfg->hooks[CONF_HOOK_CREATE_CONTAINER].n || cfg->hooks[CONF_HOOK_START_CONTAINER].n) {
+		r = rt_sync_send(a->sync_fd, SYNC_HOOKS, NULL);
+		if (r < 0 || rt_sync_recv(a->sync_fd, &m) < 0 || m.type != SYNC_HOOKS_DONE ||
+		    rt_sync_recv_data(a->sync_fd, state_json) < 0)
+			_exit(1);
+		r = rt_hooks_run(&cfg->hooks[CONF_HOOK_CREATE_CONTAINER], CONF_HOOK_CREATE_CONTAINER,
+				 *state_json, err);
+		if (r < 0)
+			return r;
+	}
 
 	if (!lx->ns[CONF_NS_MOUNT].present)
 		r = rootfs_chroot(a->rootfs, err);

@@ -92,6 +92,11 @@ struct rt_record {
 	 * rootfs in the host's namespace; the bind's mount id and the id the
 	 * rootfs had before (rootfs_host_release) */
 	unsigned long long host_rootfs_mnt, host_rootfs_below;
+	/* 1 << CONF_HOOK_* of the hook lists the config has, so start and
+	 * delete parse config.json only when there is a hook to run; not
+	 * known in the state of an older vsrun (then they parse it) */
+	unsigned hooks;
+	bool hooks_known;
 };
 
 /* <root>/<id>; validates id (no '/', not "." or "..", printable, <= 255). */
@@ -152,6 +157,9 @@ struct rt_init_args {
 	bool userns_joined;        /* born in ns_fds[USER] already (create.c) */
 	int ns_fds[CONF_NS__MAX];  /* namespaces to join by path (-1 = none) */
 	int lock_fd;               /* the create's state lock: init must not hold it */
+	/* the host directories of the cgroup init is moved into, for its
+	 * cgroup mount (rootfs_setup_wait); NULL-terminated, may be NULL */
+	char **cg_dirs;
 };
 
 /* runs in: the child of clone, in the new namespaces. Never returns. */
@@ -183,20 +191,27 @@ struct conf_user;
 /* the OCI process.user as the guest agent applies it (points into u) */
 void rt_vm_user(const struct conf_user *u, struct vm_agent_user *out);
 int rt_vm_check_kernel(const char *path, struct vs_err *err);
-/* true when the config asks for a VM */
+/* true when the config asks for a VM (vm-dispatch.c) */
 bool rt_vm_wanted(const struct conf_config *cfg);
-/* true when the container <root>/<id> is a VM */
+/* true when the container <root>/<id> is a VM (vm-dispatch.c) */
 bool rt_vm_is(const struct rt_ctx *ctx, const char *id);
-/* create: disk from the rootfs, initramfs, QEMU started with its vCPUs
- * stopped (-S); rec gets the VMM's pid and is written as created */
-int rt_vm_create(const struct rt_ctx *ctx, const struct conf_config *cfg, const char *dir,
-		 const char *rootfs, struct rt_record *rec, pid_t *pid, struct vs_err *err);
-int rt_vm_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err);
-/* SIGTERM/SIGINT/SIGPWR: the ACPI power button; 1 = not handled here */
-int rt_vm_kill(const struct rt_ctx *ctx, const char *id, int sig, struct vs_err *err);
-int rt_vm_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_status,
-	       struct vs_err *err);
-/* delete: the bundle's network namespace gets its eth0 back */
-void rt_vm_cleanup(const struct rt_ctx *ctx, const char *id);
+/* A VM bundle or container in a program without the handler (ctx->vm is
+ * NULL): hands the command to ctx->vm_handoff; returns only on failure
+ * (vm-dispatch.c). */
+int rt_vm_handoff(const struct rt_ctx *ctx, struct vs_err *err);
+/* What ctx->vm points to (oci-vm.c) */
+struct rt_vm_handler {
+	/* create: disk from the rootfs, initramfs, QEMU started with its vCPUs
+	 * stopped (-S); rec gets the VMM's pid and is written as created */
+	int (*create)(const struct rt_ctx *ctx, const struct conf_config *cfg, const char *dir,
+		      const char *rootfs, struct rt_record *rec, pid_t *pid, struct vs_err *err);
+	int (*start)(const struct rt_ctx *ctx, const char *id, struct vs_err *err);
+	/* SIGTERM/SIGINT/SIGPWR: the ACPI power button; 1 = not handled here */
+	int (*kill)(const struct rt_ctx *ctx, const char *id, int sig, struct vs_err *err);
+	int (*exec)(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_status,
+		    struct vs_err *err);
+	/* delete: the bundle's network namespace gets its eth0 back */
+	void (*cleanup)(const struct rt_ctx *ctx, const char *id);
+};
 
 #endif

@@ -65,6 +65,8 @@ int rt_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
 	struct rt_record rec;
 	enum rt_status status;
 	__attribute__((cleanup(conf_free_p))) struct conf_config *cfg = NULL;
+	if (!ctx->vm && rt_vm_is(ctx, id))  /* VMs: vsrun-vm (vm-dispatch.c) */
+		return rt_vm_handoff(ctx, err);
 	_cleanup_close_ int lock = open_locked(ctx, id, &rec, &status, err);
 	if (lock < 0)
 		return lock;
@@ -74,8 +76,8 @@ int rt_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
 			     rt_status_name(status));
 		goto out;
 	}
-	if (rt_vm_is(ctx, id)) {  /* --- VM bundles: the vCPUs go (oci-vm.c) --- */
-		r = rt_vm_start(ctx, id, err);
+	if (ctx->vm && rt_vm_is(ctx, id)) {  /* --- VM bundles: the vCPUs go (oci-vm.c) --- */
+		r = ctx->vm->start(ctx, id, err);
 		goto out;
 	}
 	char dir[PATH_MAX], fifo[PATH_MAX + 16];
@@ -99,7 +101,8 @@ int rt_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
 	unlink(fifo);
 
 	struct vs_err herr = { 0 };
-	if (rt_record_config(ctx, id, &cfg, &herr) >= 0 && cfg->hooks[CONF_HOOK_POSTSTART].n) {
+	if ((!rec.hooks_known || rec.hooks & (1u << CONF_HOOK_POSTSTART)) &&
+	    rt_record_config(ctx, id, &cfg, &herr) >= 0 && cfg->hooks[CONF_HOOK_POSTSTART].n) {
 		/* poststart runs after the user's process is executed (the
 		 * runtime-spec), so after the startContainer hooks too */
 		wait_execed(rec.st.pid, rec.start_time, exe_before);
@@ -130,6 +133,8 @@ static int signal_pid(pid_t pid, unsigned long long start_time, int sig)
 
 int rt_kill(const struct rt_ctx *ctx, const char *id, int sig, bool all, struct vs_err *err)
 {
+	if (!ctx->vm && rt_vm_is(ctx, id))  /* VMs: vsrun-vm (vm-dispatch.c) */
+		return rt_vm_handoff(ctx, err);
 	struct rt_record rec;
 	int r = rt_record_read(ctx, id, &rec, err);
 	if (r < 0)
@@ -139,7 +144,8 @@ int rt_kill(const struct rt_ctx *ctx, const char *id, int sig, bool all, struct 
 	if (status == RT_STOPPED && !all)
 		return vs_failx(err, ESRCH, "container \"%s\" is not running", id);
 	/* --- VM bundles: SIGTERM is the ACPI power button (oci-vm.c) --- */
-	if (!all && status == RT_RUNNING && rt_vm_is(ctx, id) && (r = rt_vm_kill(ctx, id, sig, err)) <= 0)
+	if (!all && status == RT_RUNNING && ctx->vm && rt_vm_is(ctx, id) &&
+	    (r = ctx->vm->kill(ctx, id, sig, err)) <= 0)
 		return r;
 	if (all && rec.has_cg) {
 		r = cg_kill_all(&rec.cg, sig, err);
@@ -178,6 +184,8 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 	int r = rt_dir(ctx, id, dir, sizeof(dir), err);
 	if (r < 0)
 		return r;
+	if (!ctx->vm && rt_vm_is(ctx, id))  /* VMs: vsrun-vm (vm-dispatch.c) */
+		return rt_vm_handoff(ctx, err);
 	_cleanup_close_ int lock = open_locked(ctx, id, &rec, &status, err);
 	if (lock < 0)
 		return lock;
@@ -213,8 +221,8 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 			r = vs_fail(err, -r, "delete container \"%s\": detach the mounts under %s",
 				    id, rec.st.rootfs);
 	}
-	if (rt_vm_is(ctx, id))  /* --- VM bundles: undo the network redirect (oci-vm.c) --- */
-		rt_vm_cleanup(ctx, id);
+	if (ctx->vm && rt_vm_is(ctx, id))  /* --- VM bundles: undo the network redirect (oci-vm.c) --- */
+		ctx->vm->cleanup(ctx, id);
 	if (rec.has_cg) {  /* even when the mounts could not be detached */
 		struct vs_err cerr = { 0 };
 		int c = cg_destroy(&rec.cg, r < 0 ? &cerr : err);
@@ -223,7 +231,9 @@ int rt_delete(const struct rt_ctx *ctx, const char *id, bool force, struct vs_er
 	}
 	__attribute__((cleanup(conf_free_p))) struct conf_config *cfg = NULL;
 	struct vs_err herr = { 0 };
-	if (r >= 0 && rec.st.status != RT_CREATING && rt_record_config(ctx, id, &cfg, &herr) >= 0 &&
+	if (r >= 0 && rec.st.status != RT_CREATING &&
+	    (!rec.hooks_known || rec.hooks & (1u << CONF_HOOK_POSTSTOP)) &&
+	    rt_record_config(ctx, id, &cfg, &herr) >= 0 &&
 	    cfg->hooks[CONF_HOOK_POSTSTOP].n) {
 		_cleanup_free_ char *state = rt_record_state_json(&rec, RT_STOPPED);
 		if (rt_hooks_run(&cfg->hooks[CONF_HOOK_POSTSTOP], CONF_HOOK_POSTSTOP, state, &herr) < 0)

@@ -30,15 +30,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define VM_HANDLER "run.oci.handler"
 #define VM_DISK_DEFAULT (1ULL << 30)
 #define VM_MEM_DEFAULT (256ULL << 20)
-
-bool rt_vm_wanted(const struct conf_config *cfg)
-{
-	const char *h = conf_annotation(cfg, VM_HANDLER);
-	return h && !strcmp(h, "vm");
-}
 
 static void state_file(const struct rt_ctx *ctx, const char *id, const char *f, char *buf,
 		       size_t len)
@@ -47,13 +40,6 @@ static void state_file(const struct rt_ctx *ctx, const char *id, const char *f, 
 	if (rt_dir(ctx, id, dir, sizeof(dir), NULL) < 0)
 		dir[0] = '\0';
 	snprintf(buf, len, "%s/%s", dir, f);
-}
-
-bool rt_vm_is(const struct rt_ctx *ctx, const char *id)
-{
-	char path[PATH_MAX];
-	state_file(ctx, id, "vm", path, sizeof(path));
-	return access(path, F_OK) == 0;
 }
 
 /* the process of the bundle, with the host name for the agent */
@@ -94,8 +80,8 @@ static int choose_kernel(const struct rt_ctx *ctx, const struct conf_config *cfg
 	return r;
 }
 
-int rt_vm_create(const struct rt_ctx *ctx, const struct conf_config *cfg, const char *dir,
-		 const char *rootfs, struct rt_record *rec, pid_t *pid, struct vs_err *err)
+static int rt_vm_create(const struct rt_ctx *ctx, const struct conf_config *cfg, const char *dir,
+			const char *rootfs, struct rt_record *rec, pid_t *pid, struct vs_err *err)
 {
 	_cleanup_free_ char *kernel = NULL;
 	enum vm_accel accel;
@@ -176,7 +162,7 @@ int rt_vm_create(const struct rt_ctx *ctx, const struct conf_config *cfg, const 
 	return r;
 }
 
-int rt_vm_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
+static int rt_vm_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
 {
 	char qmp[PATH_MAX], fifo[PATH_MAX];
 	state_file(ctx, id, "qmp.sock", qmp, sizeof(qmp));
@@ -188,7 +174,7 @@ int rt_vm_start(const struct rt_ctx *ctx, const char *id, struct vs_err *err)
 	return 0;
 }
 
-int rt_vm_kill(const struct rt_ctx *ctx, const char *id, int sig, struct vs_err *err)
+static int rt_vm_kill(const struct rt_ctx *ctx, const char *id, int sig, struct vs_err *err)
 {
 	if (sig != SIGTERM && sig != SIGINT && sig != SIGPWR)
 		return 1;
@@ -198,8 +184,8 @@ int rt_vm_kill(const struct rt_ctx *ctx, const char *id, int sig, struct vs_err 
 	return r < 0 ? vs_wrap(err, "kill \"%s\"", id) : 0;
 }
 
-int rt_vm_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_status,
-	       struct vs_err *err)
+static int rt_vm_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_status,
+		      struct vs_err *err)
 {
 	char ag[PATH_MAX];
 	state_file(ctx, o->id, "agent.sock", ag, sizeof(ag));
@@ -213,7 +199,7 @@ int rt_vm_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit
 	return r < 0 ? vs_wrap(err, "exec in \"%s\"", o->id) : 0;
 }
 
-void rt_vm_cleanup(const struct rt_ctx *ctx, const char *id)
+static void rt_vm_cleanup(const struct rt_ctx *ctx, const char *id)
 {
 	struct conf_config *cfg = NULL;
 	struct vs_err ign = { 0 };
@@ -227,3 +213,8 @@ void rt_vm_cleanup(const struct rt_ctx *ctx, const char *id)
 	}
 	conf_free(cfg);
 }
+
+const struct rt_vm_handler rt_vm_handler = {
+	.create = rt_vm_create, .start = rt_vm_start, .kill = rt_vm_kill,
+	.exec = rt_vm_exec, .cleanup = rt_vm_cleanup,
+};

@@ -17,7 +17,20 @@ struct rt_ctx {
 	/* where the library reports a warning that does not fail the call
 	 * (a failed poststart/poststop hook); may be NULL */
 	void (*warn)(const char *msg);
+	/* run.oci.handler=vm: the VM handler (oci-vm.c), or NULL in a program
+	 * linked without it (vsrun: it would pull in QEMU's helpers, netlink,
+	 * nftables and libarchive). Then a VM bundle or container is handed to
+	 * vm_handoff, which gives the whole command to a program that has the
+	 * handler (vsrun-vm) and returns only when it cannot (-errno, err
+	 * filled); NULL there too: the command fails. */
+	const struct rt_vm_handler *vm;
+	int (*vm_handoff)(struct vs_err *err);
 };
+
+/* The VM handler, for rt_ctx.vm: defined in runtime/oci-vm.c, so naming it
+ * links it (vsrun-vm, vserver). */
+struct rt_vm_handler;
+extern const struct rt_vm_handler rt_vm_handler;
 
 struct rt_create_opts {
 	const char *id;
@@ -107,6 +120,9 @@ char *rt_features_json(void);
  * binary through /proc/PID/exe. Call first thing in main() for verbs that
  * enter a container. Returns only on failure or when already sealed. */
 int rt_ensure_sealed_exe(char **argv, char **envp);
+/* The path of this program's binary on disk, also when it runs from the
+ * sealed copy (named after it); false when it cannot be known. */
+bool rt_exe_path(char *buf, size_t len);
 
 /* ---- vserver: named servers (server*.c; the monitor program: monitor.c) ----
  * A server is an OCI bundle plus its record under <lib>/servers/<name>/:

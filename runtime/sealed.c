@@ -17,13 +17,40 @@
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
-static bool running_sealed(void)
+/* The copy is named after the binary it was copied from, so that the
+ * programs beside it can still be found (rt_exe_path): /proc/PID/exe of a
+ * sealed vsrun reads "/memfd:vsrun:/usr/sbin/vsrun (deleted)". */
+#define SEALED_PREFIX "vsrun:"
+#define MEMFD_PREFIX "/memfd:"
+#define MEMFD_NAME_MAX 249   /* the kernel's limit for memfd_create's name */
+
+static bool is_sealed(int fd)
 {
-	_cleanup_close_ int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
 	int seals = fcntl(fd, F_GET_SEALS);
 	return seals >= 0 && (seals & F_SEAL_WRITE) && (seals & F_SEAL_SEAL);
+}
+
+bool rt_exe_path(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return false;
+	exe[n] = '\0';
+	const char *p = exe;
+	if (!strncmp(p, MEMFD_PREFIX, strlen(MEMFD_PREFIX))) {
+		p += strlen(MEMFD_PREFIX);
+		if (strncmp(p, SEALED_PREFIX, strlen(SEALED_PREFIX)))
+			return false;
+		p += strlen(SEALED_PREFIX);
+		size_t l = strlen(exe), d = strlen(" (deleted)");
+		if (l > d && !strcmp(exe + l - d, " (deleted)"))
+			exe[l - d] = '\0';
+	}
+	if (*p != '/' || strlen(p) >= len)
+		return false;
+	memcpy(buf, p, strlen(p) + 1);
+	return true;
 }
 
 /* How much of the binary execve needs: up to the end of the last part a
@@ -49,15 +76,20 @@ static off_t exec_size(int fd, off_t file_size)
 
 int rt_ensure_sealed_exe(char **argv, char **envp)
 {
-	if (running_sealed())
-		return 0;
 	_cleanup_close_ int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	if (src < 0)
 		return -errno;
+	if (is_sealed(src))
+		return 0;
 	struct stat st;
 	if (fstat(src, &st) < 0)
 		return -errno;
-	_cleanup_close_ int mfd = memfd_create("vsrun", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	char name[MEMFD_NAME_MAX + 1] = SEALED_PREFIX, path[PATH_MAX];
+	if (rt_exe_path(path, sizeof(path)) && strlen(SEALED_PREFIX) + strlen(path) <= MEMFD_NAME_MAX)
+		strcat(name, path);
+	else
+		snprintf(name, sizeof(name), "vsrun");
+	_cleanup_close_ int mfd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (mfd < 0)
 		return -errno;
 	off_t left = exec_size(src, st.st_size);

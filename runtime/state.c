@@ -182,6 +182,10 @@ int rt_record_write(const struct rt_ctx *ctx, const struct rt_record *rec, struc
 		GSTR(g, "hostRootfsBelow");
 		yajl_gen_integer(g, (long long)rec->host_rootfs_below);
 	}
+	if (rec->hooks_known) {
+		GSTR(g, "hookKinds");
+		yajl_gen_integer(g, rec->hooks);
+	}
 	if (rec->has_cg) {
 		GSTR(g, "cgroupPath");
 		GSTR(g, rec->cg.path);
@@ -255,6 +259,12 @@ int rt_record_read(const struct rt_ctx *ctx, const char *id, struct rt_record *r
 	rec->start_time = (unsigned long long)tint(root, "startTime");
 	rec->host_rootfs_mnt = (unsigned long long)tint(root, "hostRootfsMount");
 	rec->host_rootfs_below = (unsigned long long)tint(root, "hostRootfsBelow");
+	const char *hp[] = { "hookKinds", NULL };
+	yajl_val hk = yajl_tree_get(root, hp, yajl_t_number);
+	if (hk && YAJL_IS_INTEGER(hk)) {
+		rec->hooks_known = true;
+		rec->hooks = (unsigned)YAJL_GET_INTEGER(hk);
+	}
 	const char *cgp = tstr(root, "cgroupPath");
 	if (*cgp) {
 		rec->has_cg = true;

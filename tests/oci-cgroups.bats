@@ -64,6 +64,25 @@ run_detached_with() {
 	done
 }
 
+@test "cgroups: the container's /sys/fs/cgroup shows its own cgroup in each hierarchy, made while init was being moved there" {
+	# a sibling whose cgroup must stay out of view
+	cp -a "$BUNDLE" "$TESTTMP/sib"
+	vsrun_detached -b "$TESTTMP/sib" "$ID-sib"
+	jq_config '.linux.resources.memory = {"limit": 67108864} | .linux.resources.pids = {"limit": 77}
+		| .process.args = ["sh", "-c", "for c in memory pids cpu unified; do echo $c $(head -n 1 /sys/fs/cgroup/$c/cgroup.procs) $(ls -d /sys/fs/cgroup/$c/*/ 2>/dev/null | wc -l); done; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max"]'
+	run vsrun run -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# its own processes (its init is pid 1 in its namespace), no child
+	# cgroup (a bind of /vsrun would show the sibling's), its limits
+	[ "${lines[0]}" = "memory 1 0" ]
+	[ "${lines[1]}" = "pids 1 0" ]
+	[ "${lines[2]}" = "cpu 1 0" ]
+	[ "${lines[3]}" = "unified 1 0" ]
+	[ "${lines[4]}" = 67108864 ]
+	[ "${lines[5]}" = 77 ]
+}
+
 @test "cgroups: memory.limit_in_bytes from linux.resources.memory.limit" {
 	run_detached_with '.linux.resources.memory = {"limit": 67108864}'
 	[ "$(cat "$(v1 memory)/memory.limit_in_bytes")" = 67108864 ]
