@@ -10,7 +10,10 @@
 #   bench/run.sh
 # Environment: BUILD=build, VSRUN=$BUILD/vsrun, CRUN=crun, RUNC=runc,
 #   BENCH_N=100, BENCH_RSS_N=5, VSRUN_BEFORE=another vsrun for a before/after row,
-#   BENCH_ONLY_RUNTIMES=1: the runtime table only (no monitor, VM or network part)
+#   BENCH_ONLY_RUNTIMES=1: the runtime table only (no monitor, VM or network part),
+#   BENCH_STATE=tmpfs (default): every runtime's --root on one tmpfs of the bench's own,
+#   as their default roots (/run/vsrun, /run/crun, /run/runc) are on a Debian host;
+#   BENCH_STATE=disk: on /tmp's filesystem instead (what this file did before)
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -24,7 +27,7 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if
 # ("key value" lines). Runs in the namespace the runtime needs (see below).
 measure() {
 	local rt=$1 bundle=$2 out=$3 maxrss=$4 state err i t0 t1 fails=0
-	state=$(mktemp -d /tmp/vsbench-state.XXXXXX)
+	state=$(mktemp -d "${BENCH_STATE_DIR:-/tmp}/vsbench-state.XXXXXX")
 	if ! err=$("$rt" --root "$state" run --bundle "$bundle" "$ID-check" </dev/null 2>&1 >/dev/null); then
 		echo "error run failed: $(echo "$err" | head -n 1)" >"$out"
 		"$rt" --root "$state" delete --force "$ID-check" >/dev/null 2>&1
@@ -88,9 +91,21 @@ tmp=$(mktemp -d /tmp/vsbench.XXXXXX)
 cleanup() {
 	local d
 	for d in /sys/fs/cgroup/*/"$ID" /sys/fs/cgroup/"$ID"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+	[ -n "${BENCH_STATE_DIR:-}" ] && umount "$BENCH_STATE_DIR" 2>/dev/null
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# the state roots: a tmpfs, as /run is on a Debian host (here /run may be on
+# disk, where each file a runtime makes costs 1-1.5 ms while the disk is busy)
+export BENCH_STATE_DIR=
+if [ "${BENCH_STATE:-tmpfs}" = tmpfs ]; then
+	mkdir -p "$tmp/state"
+	if mount -t tmpfs -o size=64m,mode=0711 vsbench-state "$tmp/state"; then
+		BENCH_STATE_DIR=$tmp/state
+	else
+		echo "# bench: cannot mount a tmpfs for the state roots; they stay on /tmp's filesystem" >&2
+	fi
+fi
 
 # the helper: built by `make bench` into $BUILD/bench, or here
 MAXRSS=$BUILD/bench/maxrss
@@ -177,7 +192,8 @@ mib() { awk -v k="$1" 'BEGIN { if (k == "") print "-"; else printf "%.1f", k / 1
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.2fx", a / b }'; }
 
 echo
-echo "$(uname -r), $(nproc) cpus, N=$N (median), RSS: median of $RSS_N"
+where="/tmp (disk)"; [ -n "$BENCH_STATE_DIR" ] && where="a tmpfs"
+echo "$(uname -r), $(nproc) cpus, N=$N (median), RSS: median of $RSS_N, state roots on $where"
 printf '%-28s | %8s | %22s | %12s | %s\n' runtime "run ms" "create+start+delete ms" "peak RSS MiB" "ratio to crun (run / c+s+d / RSS)"
 printf '%s\n' "-----------------------------|----------|------------------------|--------------|----------------------------------"
 c_run=$(get crun run_us) c_csd=$(get crun csd_us) c_rss=$(get crun rss_kib)
