@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
@@ -272,15 +273,55 @@ int vs_write_file_replace(const char *path, const void *data, size_t len, mode_t
 	return write_replace(path, data, len, mode, false);
 }
 
+void (*vs_tmp_suffix_hook)(unsigned attempt, char *out, size_t len);
+
+#define TMP_ATTEMPTS 64
+
+static void tmp_suffix(unsigned attempt, char *out, size_t len)
+{
+	uint64_t r;
+	if (vs_tmp_suffix_hook) {
+		vs_tmp_suffix_hook(attempt, out, len);
+		return;
+	}
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		r = ((uint64_t)ts.tv_nsec << 24) ^ (uint64_t)ts.tv_sec ^
+		    ((uint64_t)getpid() << 40) ^ attempt;
+	}
+	snprintf(out, len, "%016llx", (unsigned long long)r);
+}
+
+/* Makes a new temporary file beside path, named path.tmp.RANDOM. Why: the
+ * directory may be writable by others (a --pid-file in /tmp), and the old
+ * name, path.tmp.PID, could be guessed: a symlink planted there made root
+ * truncate and write the file it pointed to. O_EXCL|O_NOFOLLOW: never an
+ * existing file, never through a symlink (a dangling one either); a name
+ * taken is retried with another. */
+static int open_tmp(const char *path, mode_t mode, char *tmp, size_t len)
+{
+	for (unsigned i = 0; i < TMP_ATTEMPTS; i++) {
+		char sfx[40];
+		tmp_suffix(i, sfx, sizeof(sfx));
+		if (snprintf(tmp, len, "%s.tmp.%s", path, sfx) >= (int)len)
+			return -ENAMETOOLONG;
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0)
+			return fd;
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 static int write_replace(const char *path, const void *data, size_t len, mode_t mode,
 			 bool durable)
 {
 	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	int fd = open_tmp(path, mode, tmp, sizeof(tmp));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	ssize_t w = vs_write_all(fd, data, len);
 	if (w < 0 || (durable && fsync(fd) < 0)) {
 		int e = w < 0 ? (int)-w : errno;

@@ -83,12 +83,17 @@ int vs_read_file_at(int dirfd, const char *path, char **out, size_t *len);
 /* Writes a string to an existing file (cgroupfs, procfs): one write(). */
 int vs_write_file(const char *path, const char *data);
 int vs_write_file_at(int dirfd, const char *path, const char *data);
-/* Atomic replace: temp file in the same dir, fsync, rename, fsync dir. */
+/* Atomic replace: temp file in the same dir, fsync, rename, fsync dir. The
+ * temp file is new (O_EXCL|O_NOFOLLOW) with a random name, so a directory
+ * others can write to (a --pid-file in /tmp) cannot redirect the write. */
 int vs_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* The same without the fsyncs: atomic against a kill at any moment, not
  * durable across a crash of the machine. For state that does not outlive a
  * reboot anyway (the runtime state of running containers). */
 int vs_write_file_replace(const char *path, const void *data, size_t len, mode_t mode);
+/* For tests only: when set, gives the suffix of the temp file's name for
+ * each attempt (0, 1, ...) in place of a random one. */
+extern void (*vs_tmp_suffix_hook)(unsigned attempt, char *out, size_t len);
 /* mkdir -p; existing directories are fine. */
 int vs_mkdir_p(const char *path, mode_t mode);
 /* rm -rf that does not cross mount points; missing is fine. */

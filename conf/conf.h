@@ -283,6 +283,13 @@ char *conf_default_spec_ids(bool rootless, uint32_t uid, uint32_t gid);
 
 /* Name tables, for other modules and the features document. */
 const char *conf_ns_name(enum conf_ns_type t);   /* "pid", "network", ... */
+/* The namespace a linux.sysctl key belongs to (CONF_NS_NETWORK, CONF_NS_IPC
+ * or CONF_NS_UTS); -EPERM for a key of the host's (not namespaced), -EINVAL
+ * for one that is not a sysctl name. */
+int conf_sysctl_ns(const char *key);
+/* "/proc/sys/..." for a key ("net.ipv4.ip_forward" or, with slashes, dots
+ * kept: "net/ipv4/conf/eth0.100/forwarding"); -EINVAL, -ENAMETOOLONG. */
+int conf_sysctl_path(const char *key, char *out, size_t len);
 int conf_cap_from_name(const char *name);        /* "CAP_KILL" -> 5, or -EINVAL */
 const char *conf_cap_name(int cap);
 int conf_cap_last(void);                         /* highest known CAP_* */

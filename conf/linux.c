@@ -134,7 +134,9 @@ static int parse_devices(struct jctx *c, const struct jpath *p, yajl_val v, stru
 }
 
 /* A sysctl key becomes a path under /proc/sys ("net.ipv4.ip_forward" or
- * "net/ipv4/conf/eth0.100/forwarding"): no way out of it. */
+ * "net/ipv4/conf/eth0.100/forwarding"): no way out of it. And only a key of
+ * a namespace the container has: the others are the host's (conf/sysctl.c).
+ * Runs after parse_namespaces. */
 static int parse_sysctl(struct jctx *c, const struct jpath *p, yajl_val v, struct conf_linux *l)
 {
 	if (j_string_map(c, p, v, &l->sysctl, &l->n_sysctl) < 0)
@@ -142,8 +144,16 @@ static int parse_sysctl(struct jctx *c, const struct jpath *p, yajl_val v, struc
 	for (size_t i = 0; i < l->n_sysctl; i++) {
 		const char *k = l->sysctl[i].key;
 		struct jpath pk = JKEY(p, k);
-		if (!*k || k[0] == '/' || k[0] == '.' || strstr(k, ".."))
+		int ns = conf_sysctl_ns(k);
+		if (ns == -EPERM)
+			return j_fail(c, &pk, "is not in a separate kernel namespace: it would "
+				      "change the host's (only net.*, the ipc and the uts sysctls "
+				      "can be set)");
+		if (ns < 0)
 			return j_fail(c, &pk, "is not a sysctl name");
+		if (!l->ns[ns].present)
+			return j_fail(c, &pk, "needs a \"%s\" namespace in linux.namespaces: it "
+				      "would change the host's", conf_ns_name(ns));
 	}
 	return 0;
 }

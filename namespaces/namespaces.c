@@ -57,6 +57,28 @@ void ns_close_all(int fds[CONF_NS__MAX])
 		}
 }
 
+/* A namespace joined by path may be the runtime's own (/proc/1/ns/net, or
+ * any process of the host's): a sysctl of that namespace would then change
+ * the host's (conf/sysctl.c). Compared by inode, as runc does. */
+static int check_sysctl_ns(const struct conf_linux *lx, int t, int fd, struct vs_err *err)
+{
+	char own[64];
+	struct stat a, b;
+	for (size_t i = 0; i < lx->n_sysctl; i++) {
+		if (conf_sysctl_ns(lx->sysctl[i].key) != t)
+			continue;
+		snprintf(own, sizeof(own), "/proc/self/ns/%s", ns_table[t].proc);
+		if (fstat(fd, &a) < 0 || stat(own, &b) < 0)
+			return vs_fail(err, errno, "namespaces: stat %s namespace", ns_table[t].proc);
+		if (a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+			return vs_failx(err, EPERM, "conf: config.json: linux.sysctl[\"%s\"]: the "
+					"%s namespace %s is the host's", lx->sysctl[i].key,
+					conf_ns_name((enum conf_ns_type)t), lx->ns[t].path);
+		return 0;
+	}
+	return 0;
+}
+
 int ns_open_paths(const struct conf_linux *lx, int fds[CONF_NS__MAX], struct vs_err *err)
 {
 	for (int t = 0; t < CONF_NS__MAX; t++)
@@ -78,6 +100,10 @@ int ns_open_paths(const struct conf_linux *lx, int fds[CONF_NS__MAX], struct vs_
 			ns_close_all(fds);
 			return vs_failx(err, EINVAL, "namespaces: %s: not a %s namespace", p,
 					ns_table[t].proc);
+		}
+		if (check_sysctl_ns(lx, t, fd, err) < 0) {
+			ns_close_all(fds);
+			return -err->code;
 		}
 	}
 	return 0;

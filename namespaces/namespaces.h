@@ -12,7 +12,8 @@ int ns_new_flags(const struct conf_linux *lx);
 const char *ns_proc_name(enum conf_ns_type t);
 
 /* Opens every namespace path in lx (O_RDONLY|O_CLOEXEC) into fds[type]
- * (-1 where none). Checks that each is a namespace of the right type. */
+ * (-1 where none). Checks that each is a namespace of the right type, and
+ * that none a linux.sysctl key belongs to is the runtime's own. */
 int ns_open_paths(const struct conf_linux *lx, int fds[CONF_NS__MAX], struct vs_err *err);
 /* setns() into each fd in fds except those in skip_mask (1 << type). */
 int ns_join(int fds[CONF_NS__MAX], unsigned skip_mask, struct vs_err *err);

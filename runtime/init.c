@@ -124,12 +124,9 @@ static int write_sysctls(const struct conf_linux *lx, struct vs_err *err)
 	for (size_t i = 0; i < lx->n_sysctl; i++) {
 		char path[PATH_MAX];
 		const char *key = lx->sysctl[i].key;
-		if (strstr(key, ".."))
+		/* conf checked the key and its namespace */
+		if (conf_sysctl_path(key, path, sizeof(path)) < 0)
 			return vs_failx(err, EINVAL, "sysctl %s: invalid key", key);
-		int n = snprintf(path, sizeof(path), "/proc/sys/%s", key);
-		for (char *c = path + 10; c < path + n; c++)
-			if (*c == '.')
-				*c = '/';
 		int r = vs_write_file(path, lx->sysctl[i].value);
 		if (r < 0)
 			return vs_fail(err, -r, "sysctl %s=%s", key, lx->sysctl[i].value);

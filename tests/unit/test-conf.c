@@ -518,6 +518,73 @@ static void test_errors_top(void)
 	bad(top(",'mounts':{}"), E "mounts: expected an array, got an object");
 }
 
+/* linux.sysctl: only keys of a namespace the container has (F4: the others
+ * were written to the host's /proc/sys) */
+#define NS_NET "'namespaces':[{'type':'network'}],"
+#define HOSTS "is not in a separate kernel namespace: it would change the host's (only " \
+	"net.*, the ipc and the uts sysctls can be set)"
+static void test_errors_sysctl(void)
+{
+	bad(lx(NS_NET "'sysctl':{'kernel.printk_ratelimit':'7'}"),
+	    E "linux.sysctl[\"kernel.printk_ratelimit\"]: " HOSTS);
+	bad(lx(NS_NET "'sysctl':{'kernel/core_pattern':'|/x'}"),
+	    E "linux.sysctl[\"kernel/core_pattern\"]: " HOSTS);
+	bad(lx(NS_NET "'sysctl':{'vm.overcommit_memory':'1'}"),
+	    E "linux.sysctl[\"vm.overcommit_memory\"]: " HOSTS);
+	bad(lx(NS_NET "'sysctl':{'fs.file-max':'1'}"), E "linux.sysctl[\"fs.file-max\"]: " HOSTS);
+	bad(lx(NS_NET "'sysctl':{'kernel.shmmax.x':'1'}"),
+	    E "linux.sysctl[\"kernel.shmmax.x\"]: " HOSTS);
+	/* a way out of net/ through a slash part */
+	bad(lx(NS_NET "'sysctl':{'net/../kernel/core_pattern':'x'}"),
+	    E "linux.sysctl[\"net/../kernel/core_pattern\"]: is not a sysctl name");
+	bad(lx(NS_NET "'sysctl':{'net/./ipv4/ip_forward':'x'}"),
+	    E "linux.sysctl[\"net/./ipv4/ip_forward\"]: is not a sysctl name");
+	bad(lx(NS_NET "'sysctl':{'/net/ipv4/ip_forward':'1'}"),
+	    E "linux.sysctl[\"/net/ipv4/ip_forward\"]: is not a sysctl name");
+	bad(lx(NS_NET "'sysctl':{'net.ipv4.':'1'}"), E "linux.sysctl[\"net.ipv4.\"]: is not a sysctl name");
+	bad(lx(NS_NET "'sysctl':{'net//ipv4':'1'}"), E "linux.sysctl[\"net//ipv4\"]: is not a sysctl name");
+	bad(lx(NS_NET "'sysctl':{'':'1'}"), E "linux.sysctl[\"\"]: is not a sysctl name");
+	bad(lx(NS_NET "'sysctl':{'net':'1'}"), E "linux.sysctl.net: is not a sysctl name");
+	/* namespaced keys without their namespace */
+	bad(lx("'sysctl':{'net.ipv4.ip_forward':'1'}"),
+	    E "linux.sysctl[\"net.ipv4.ip_forward\"]: needs a \"network\" namespace in "
+	      "linux.namespaces: it would change the host's");
+	bad(lx(NS_NET "'sysctl':{'kernel.shmmax':'1'}"),
+	    E "linux.sysctl[\"kernel.shmmax\"]: needs a \"ipc\" namespace in linux.namespaces: it "
+	      "would change the host's");
+	bad(lx(NS_NET "'sysctl':{'fs.mqueue.msg_max':'1'}"),
+	    E "linux.sysctl[\"fs.mqueue.msg_max\"]: needs a \"ipc\" namespace in linux.namespaces: it "
+	      "would change the host's");
+	bad(lx(NS_NET "'sysctl':{'kernel.hostname':'h'}"),
+	    E "linux.sysctl[\"kernel.hostname\"]: needs a \"uts\" namespace in linux.namespaces: it "
+	      "would change the host's");
+	good(lx(NS_NET "'sysctl':{'net.ipv4.ip_forward':'1','net/ipv4/conf/eth0.100/forwarding':'0'}"),
+	     "net sysctls with a network namespace");
+	good(lx("'namespaces':[{'type':'ipc'}],'sysctl':{'kernel.shmmax':'1','kernel.msgmnb':'1',"
+		"'kernel.shm_rmid_forced':'1','fs.mqueue.msg_max':'1','fs/mqueue/queues_max':'1'}"),
+	     "ipc sysctls with an ipc namespace");
+	good(lx("'namespaces':[{'type':'uts'}],'sysctl':{'kernel.domainname':'d'}"),
+	     "uts sysctl with a uts namespace");
+	/* joined by path: accepted here, the runtime compares it with its own */
+	good(lx("'namespaces':[{'type':'network','path':'/proc/1/ns/net'}],"
+		"'sysctl':{'net.ipv4.ip_forward':'1'}"), "net sysctl with a joined network namespace");
+
+	char path[64];
+	ok(conf_sysctl_path("net.ipv4.ip_forward", path, sizeof(path)) == 0 &&
+	   !strcmp(path, "/proc/sys/net/ipv4/ip_forward"), "dotted key to path");
+	ok(conf_sysctl_path("net/ipv4/conf/eth0.100/forwarding", path, sizeof(path)) == 0 &&
+	   !strcmp(path, "/proc/sys/net/ipv4/conf/eth0.100/forwarding"), "slashed key keeps dots");
+	is_int(conf_sysctl_path("net.ipv4.conf.all.forwarding", path, 20), -ENAMETOOLONG,
+	       "path too long for the buffer");
+	is_int(conf_sysctl_path("net/..", path, sizeof(path)), -EINVAL, "dot-dot part refused");
+	is_int(conf_sysctl_ns("kernel.sem"), CONF_NS_IPC, "kernel.sem is ipc");
+	is_int(conf_sysctl_ns("kernel.domainname"), CONF_NS_UTS, "kernel.domainname is uts");
+	is_int(conf_sysctl_ns("net.core.somaxconn"), CONF_NS_NETWORK, "net.core is net");
+	is_int(conf_sysctl_ns("kernel.core_pattern"), -EPERM, "kernel.core_pattern is the host's");
+	is_int(conf_sysctl_ns("fs.mqueue"), -EPERM, "fs.mqueue itself is no key");
+	is_int(conf_sysctl_ns("user.max_user_namespaces"), -EPERM, "user.* is refused");
+}
+
 static void test_errors_linux(void)
 {
 	bad(lx("'namespaces':[{'type':'pid'},{'type':'foo'}]"),
@@ -552,6 +619,7 @@ static void test_errors_linux(void)
 	bad(lx("'sysctl':{'../../etc/x':'1'}"), E "linux.sysctl[\"../../etc/x\"]: is not a sysctl name");
 	bad(lx("'sysctl':{'net.ipv4.ip_forward':1}"),
 	    E "linux.sysctl[\"net.ipv4.ip_forward\"]: expected a string, got 1");
+	test_errors_sysctl();
 	bad(lx("'personality':{'domain':'BSD'}"), E "linux.personality.domain: must be \"LINUX\" or \"LINUX32\"");
 	bad(lx("'intelRdt':{'closID':'../x'}"), E "linux.intelRdt.closID: must be a plain directory name");
 }
