@@ -150,7 +150,7 @@ int srv_vm_copy_disk(const char *src, const char *dst, struct vs_err *err)
 	if (fstat(in, &st) < 0)
 		return vs_fail(err, errno, "vm: stat %s", src);
 	_cleanup_free_ char *tmp = vs_xasprintf("%s.tmp", dst);
-	_cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	_cleanup_close_ int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0)
 		return vs_fail(err, errno, "vm: create %s", tmp);
 	int r = 0;
