@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# Escapes through what a runtime holds open between clone/fork and execve
+# (docs/security.md): each test tries to reach a file of the host through an
+# fd of the runtime, and asserts it cannot.
+
+load helpers
+
+setup() {
+	setup_bundle
+	HOSTDIR=$TESTTMP/hostdir
+	mkdir -p "$HOSTDIR"
+	SECRET=host-secret-$RANDOM$RANDOM
+	echo "$SECRET" >"$HOSTDIR/secret"
+}
+teardown() {
+	[ -n "${AGENT:-}" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null
+	teardown_bundle
+}
+
+# the secret's path from a cgroup directory of the host (any depth) and
+# from the host directory itself
+UP=../../../../../../../../../../..
+
+@test "escape: process.cwd=/proc/self/fd/N finds no fd of the host (CVE-2024-21626)" {
+	local fd id out
+	for fd in $(seq 3 12); do
+		id=$ID-$fd
+		jq_config ".process.cwd = \"/proc/self/fd/$fd\" |
+			.process.args = [\"sh\",\"-c\",\"cat secret $UP$HOSTDIR/secret; true\"]"
+		# the caller holds a directory of the host on fd 9
+		out=$("$VSRUN" --root "$ROOT" run -b "$BUNDLE" "$id" 9<"$HOSTDIR" 2>&1) || true
+		echo "fd $fd: $out"
+		[[ "$out" != *"$SECRET"* ]]
+		vsrun delete --force "$id" >/dev/null 2>&1 || true
+	done
+}
+
+@test "escape: a cwd outside the root is refused even through a preserved fd" {
+	jq_config ".process.cwd = \"/proc/self/fd/3\" |
+		.process.args = [\"sh\",\"-c\",\"cat secret\"]"
+	run bash -c '"$VSRUN" --root "$1" run --preserve-fds 1 -b "$2" "$3" 3<"$4"' \
+		_ "$ROOT" "$BUNDLE" "$ID" "$HOSTDIR"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *"$SECRET"* ]]
+	[[ "$output" == *"process: cwd /proc/self/fd/3: outside the container's root: refused"* ]]
+	[ "$(echo "$output" | wc -l)" -eq 1 ]
+}
+
+@test "escape: vsrun exec --cwd /proc/self/fd/N finds no fd of the host" {
+	vsrun_detached -b "$BUNDLE" "$ID"
+	local fd out
+	for fd in $(seq 3 12); do
+		out=$("$VSRUN" --root "$ROOT" exec --cwd "/proc/self/fd/$fd" "$ID" \
+			sh -c "cat secret $UP$HOSTDIR/secret; true" 9<"$HOSTDIR" 2>&1) || true
+		echo "fd $fd: $out"
+		[[ "$out" != *"$SECRET"* ]]
+	done
+	# a preserved directory of the host is refused as cwd, with one line
+	run bash -c '"$VSRUN" --root "$1" exec --preserve-fds 1 --cwd /proc/self/fd/3 "$2" cat secret 3<"$3"' \
+		_ "$ROOT" "$ID" "$HOSTDIR"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" != *"$SECRET"* ]]
+	[[ "$output" == *"outside the container's root: refused"* ]]
+}
+
+@test "escape: a process of the container cannot open the fds of a created init" {
+	# init waits for `start` in the exec fifo, with its channels open
+	vsrun create -b "$BUNDLE" "$ID" 9<"$HOSTDIR" </dev/null >/dev/null
+	[ "$(state_of "$ID")" = created ]
+	run vsrun exec "$ID" sh -c "
+		readlink /proc/1/cwd && echo READLINK-OK
+		for f in /proc/1/fd/* /proc/1/cwd /proc/1/root; do
+			readlink \$f && echo READLINK-OK
+			cat \$f/secret \$f/$UP$HOSTDIR/secret
+		done 2>&1; true"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"$SECRET"* ]]
+	# not dumpable: its fds, cwd and root cannot be followed
+	[[ "$output" != *READLINK-OK* ]]
+	[[ "$output" == *"Permission denied"* ]]
+}
+
+@test "escape: the container cannot reach the fds of a vsrun exec process before its execve (CVE-2016-9962)" {
+	command -v cc >/dev/null || skip "no C compiler for the seccomp agent"
+	cc -O2 -o "$TESTTMP/holdexec" "$BATS_TEST_DIRNAME/tools/holdexec.c"
+	local rootfs=$BUNDLE/rootfs
+	"$TESTTMP/holdexec" "$TESTTMP/agent.sock" "$rootfs/tmp" &
+	AGENT=$!
+	wait_for test -S "$TESTTMP/agent.sock"
+	# every execve goes through the agent; the first of `vsrun exec` waits
+	# there (caps dropped, filter on, the caller's fds still there in the
+	# old code) until the container has looked at it
+	mkfifo "$rootfs/tmp/wake"
+	# the scanner runs no program until it is done (its execve would wait
+	# for the agent): shell builtins only
+	cat >"$rootfs/scan.sh" <<-EOF
+	read x </tmp/wake
+	for f in /proc/[0-9]*/fd/* /proc/[0-9]*/cwd /proc/[0-9]*/root; do
+		[ -e \$f ] && echo "open \$f"
+		for s in \$f/secret \$f/$UP$HOSTDIR/secret; do
+			[ -r \$s ] && read v <\$s && echo "\$s: \$v"
+		done
+	done >/tmp/found 2>&1
+	: >/tmp/scanned
+	exec sleep 1000
+	EOF
+	jq_config ".linux.seccomp = {defaultAction: \"SCMP_ACT_ALLOW\",
+		listenerPath: \"$TESTTMP/agent.sock\",
+		syscalls: [{names: [\"execve\"], action: \"SCMP_ACT_NOTIFY\"}]} |
+		.root.readonly = false | .process.args = [\"sh\", \"/scan.sh\"]"
+	vsrun_detached -b "$BUNDLE" "$ID"
+	# the caller holds a directory of the host on fd 9
+	run bash -c '"$VSRUN" --root "$1" exec "$2" true 9<"$3"' _ "$ROOT" "$ID" "$HOSTDIR"
+	echo "exec: $output"
+	[ "$status" -eq 0 ]
+	[ -e "$rootfs/tmp/held" ]
+	wait_for test -e "$rootfs/tmp/scanned"
+	cat "$rootfs/tmp/found"
+	# the scanner sees its own fds; those of the held process it must not
+	local held_fds
+	held_fds=$(grep -v "^open /proc/1/" "$rootfs/tmp/found" | grep -c "^open /proc/[0-9]*/fd/" || true)
+	[ "$held_fds" -eq 0 ]
+	run cat "$rootfs/tmp/found"
+	[[ "$output" != *"$SECRET"* ]]
+}
