@@ -14,6 +14,7 @@ setup() {
 }
 teardown() {
 	[ -n "${AGENT:-}" ] && kill "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null
+	vs_teardown
 	teardown_bundle
 }
 
@@ -22,17 +23,20 @@ teardown() {
 UP=../../../../../../../../../../..
 
 @test "escape: process.cwd=/proc/self/fd/N finds no fd of the host (CVE-2024-21626)" {
-	local fd id out
-	for fd in $(seq 3 12); do
+	# the cgroup directory of CLONE_INTO_CGROUP (the host's /sys/fs/cgroup,
+	# so $UP is the host's /), and a directory the caller holds on fd 9
+	local fd id out leaked=
+	for fd in $(seq 3 20); do
 		id=$ID-$fd
 		jq_config ".process.cwd = \"/proc/self/fd/$fd\" |
 			.process.args = [\"sh\",\"-c\",\"cat secret $UP$HOSTDIR/secret; true\"]"
-		# the caller holds a directory of the host on fd 9
 		out=$("$VSRUN" --root "$ROOT" run -b "$BUNDLE" "$id" 9<"$HOSTDIR" 2>&1) || true
 		echo "fd $fd: $out"
-		[[ "$out" != *"$SECRET"* ]]
+		[[ "$out" != *"$SECRET"* ]] || leaked="$leaked $fd"
 		vsrun delete --force "$id" >/dev/null 2>&1 || true
 	done
+	echo "leaked:$leaked"
+	[ -z "$leaked" ]
 }
 
 @test "escape: a cwd outside the root is refused even through a preserved fd" {
@@ -49,13 +53,15 @@ UP=../../../../../../../../../../..
 
 @test "escape: vsrun exec --cwd /proc/self/fd/N finds no fd of the host" {
 	vsrun_detached -b "$BUNDLE" "$ID"
-	local fd out
-	for fd in $(seq 3 12); do
+	local fd out leaked=
+	for fd in $(seq 3 20); do
 		out=$("$VSRUN" --root "$ROOT" exec --cwd "/proc/self/fd/$fd" "$ID" \
 			sh -c "cat secret $UP$HOSTDIR/secret; true" 9<"$HOSTDIR" 2>&1) || true
 		echo "fd $fd: $out"
-		[[ "$out" != *"$SECRET"* ]]
+		[[ "$out" != *"$SECRET"* ]] || leaked="$leaked $fd"
 	done
+	echo "leaked:$leaked"
+	[ -z "$leaked" ]
 	# a preserved directory of the host is refused as cwd, with one line
 	run bash -c '"$VSRUN" --root "$1" exec --preserve-fds 1 --cwd /proc/self/fd/3 "$2" cat secret 3<"$3"' \
 		_ "$ROOT" "$ID" "$HOSTDIR"
@@ -125,4 +131,65 @@ UP=../../../../../../../../../../..
 	[ "$held_fds" -eq 0 ]
 	run cat "$rootfs/tmp/found"
 	[[ "$output" != *"$SECRET"* ]]
+}
+
+@test "escape: a symlink at /dev/console of the image does not redirect the console's bind" {
+	cc -O2 -o "$TESTTMP/recvtty" "$BATS_TEST_DIRNAME/tools/recvtty.c"
+	# no /dev tmpfs: /dev is the image's, with /dev/console -> /tmp/target
+	local dev=$BUNDLE/rootfs/dev
+	mkdir -p "$dev/pts"
+	mknod -m 666 "$dev/null" c 1 3
+	ln -s pts/ptmx "$dev/ptmx"
+	ln -s /tmp/target "$dev/console"
+	echo original >"$BUNDLE/rootfs/tmp/target"
+	jq_config '.process.terminal = true | .root.readonly = false |
+		.mounts |= map(select(.destination != "/dev")) |
+		.process.args = ["sh","-c","test -t 3 3</tmp/target && echo TARGET-IS-TTY; echo done"]'
+	"$TESTTMP/recvtty" "$TESTTMP/sock" >"$TESTTMP/tty.out" 2>/dev/null &
+	AGENT=$!
+	wait_for test -S "$TESTTMP/sock"
+	run vsrun run -d --console-socket "$TESTTMP/sock" -b "$BUNDLE" "$ID"
+	echo "$output"
+	if [ "$status" -eq 0 ]; then
+		wait "$AGENT" || true
+		AGENT=
+	fi
+	cat "$TESTTMP/tty.out"
+	[[ "$(cat "$TESTTMP/tty.out")" != *TARGET-IS-TTY* ]]
+	[ "$status" -ne 0 ]
+	[ "$output" = "vsrun: console: /dev/console is not a file or a device: refused" ]
+	[ "$(cat "$BUNDLE/rootfs/tmp/target")" = original ]
+}
+
+logs_have() { vs logs "$1" 2>/dev/null | grep -q "$2"; }
+
+@test "escape: an image's WorkingDir /proc/self/fd/N does not reach the host (vserver)" {
+	command -v umoci >/dev/null || skip "umoci is not installed"
+	vs_setup
+	local w=${VSP}w fd out leaked=
+	busybox_rootfs "$VSTMP/bb"
+	umoci init --layout "$VSTMP/oci"
+	umoci new --image "$VSTMP/oci:bb"
+	umoci unpack --image "$VSTMP/oci:bb" "$VSTMP/bundle" >/dev/null
+	cp -a "$VSTMP/bb/." "$VSTMP/bundle/rootfs/"
+	umoci repack --image "$VSTMP/oci:bb" "$VSTMP/bundle"
+	echo "$SECRET" >"$VSTMP/secret"
+	for fd in $(seq 3 24); do
+		cp -a "$VSTMP/oci" "$VSTMP/oci$fd"
+		umoci config --image "$VSTMP/oci$fd:bb" --config.workingdir "/proc/self/fd/$fd" \
+			--config.cmd sh --config.cmd -c \
+			--config.cmd "cat secret $UP$VSTMP/secret; echo tried; sleep 1000"
+		vs image import "$VSTMP/oci$fd" --name "wd:$fd" >/dev/null
+		vs create "$w$fd" --image "wd:$fd" >/dev/null
+		# started, its command has run once it logged "tried"
+		if vs start "$w$fd" >"$VSTMP/start" 2>&1; then
+			wait_for logs_have "$w$fd" tried
+		fi
+		out=$(cat "$VSTMP/start"; vs logs "$w$fd" 2>&1) || true
+		echo "fd $fd: $out"
+		[[ "$out" != *"$SECRET"* ]] || leaked="$leaked $fd"
+		vs destroy --force "$w$fd" >/dev/null 2>&1 || true
+	done
+	echo "leaked:$leaked"
+	[ -z "$leaked" ]
 }
