@@ -133,6 +133,24 @@ UP=../../../../../../../../../../..
 	[[ "$output" != *"$SECRET"* ]]
 }
 
+@test "escape: not dumpable in a user namespace, init still writes oom_score_adj and time offsets" {
+	# owner-only /proc/self files are the host root's while not dumpable:
+	# init is dumpable again for those writes alone (fdguard.c)
+	chmod 755 "$TESTTMP"
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	jq_config '.linux.namespaces += [{"type":"user"},{"type":"time"}] |
+		.linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
+		.linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
+		.linux.timeOffsets = {"boottime":{"secs":864000,"nanosecs":0}} |
+		.process.oomScoreAdj = 100 |
+		.process.args = ["sh","-c","cat /proc/self/oom_score_adj; cut -d. -f1 /proc/uptime"]'
+	run vsrun run -b "$BUNDLE" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = 100 ]
+	[ "${lines[1]}" -ge 864000 ]
+}
+
 @test "escape: a symlink at /dev/console of the image does not redirect the console's bind" {
 	cc -O2 -o "$TESTTMP/recvtty" "$BATS_TEST_DIRNAME/tools/recvtty.c"
 	# no /dev tmpfs: /dev is the image's, with /dev/console -> /tmp/target
