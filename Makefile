@@ -184,7 +184,7 @@ UNIT_DEPS_vmagent := common conf vm
 $(BUILD)/tests/test-vmagent: $(AGENT)
 UNIT_DEPS_runtime := $(MODULES)
 # the process-attribute files of runtime/ (caps, seccomp, hooks, console) alone
-ATTR_OBJS := $(patsubst %,$(BUILD)/runtime/%.o,caps seccomp procattr hooks console)
+ATTR_OBJS := $(patsubst %,$(BUILD)/runtime/%.o,caps seccomp procattr hooks console fdguard)
 .SECONDEXPANSION:
 $(BUILD)/tests/test-procattr: tests/unit/test-procattr.c tests/unit/tap.h $(ATTR_OBJS) \
 		$(call objs,common) $(call objs,conf)

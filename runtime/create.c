@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -219,8 +220,12 @@ static pid_t clone_init(struct create_ctx *c, int flags, int cg_fd, struct rt_in
 	}
 	if (pid < 0)
 		return vs_fail(err, errno, "clone the container's init");
-	if (pid == 0)
+	if (pid == 0) {
+		/* the host's cgroup directory: never in the container's reach */
+		if (cg_fd >= 0)
+			close(cg_fd);
 		rt_init_main(a);
+	}
 	return (pid_t)pid;
 }
 
@@ -529,8 +534,13 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		}
 	}
 	int cg_fd = in_userns ? -1 : cg_open_dir_fd(&run_cg, NULL);
+	/* init is born not dumpable (fdguard.c): from its first instruction */
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid_t pid = in_userns ? clone_init_in_userns(flags, &a, lx->ns[CONF_NS_USER].path, err)
 			      : clone_init(c, flags, cg_fd, &a, err);
+	if (dumpable > 0)
+		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
 	bool into_cg = cg_fd >= 0;
 	if (cg_fd >= 0)
 		close(cg_fd);

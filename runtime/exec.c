@@ -67,17 +67,29 @@ __attribute__((noreturn)) static void exec_child_main(struct exec_child *c)
 	char exe[PATH_MAX];
 	int r;
 
+	/* first of all (see fdguard.c): not dumpable (the parent made us so
+	 * already), and of what vsrun inherited from its caller only stdio and
+	 * the preserved fds stay; our pid namespace fd, the parent's end of
+	 * the sync socket and the caller's other fds go now, not at execve */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	int keep[3 + CONF_NS__MAX] = { c->sync_fd, c->console_fd, c->root_fd };
+	size_t nkeep = 3;
+	for (int t = 0; t < CONF_NS__MAX; t++)
+		keep[nkeep++] = c->fds[t];
+	rt_close_fds_except(3 + c->o->preserve_fds, keep, nkeep);
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (rt_sync_recv(c->sync_fd, &m) < 0 || m.type != SYNC_GO)
 		_exit(1);
 	r = ns_join(c->fds, 1u << CONF_NS_PID, &err);
 	if (r < 0)
 		goto fail;
-	if (c->fds[CONF_NS_USER] >= 0) {
+	bool in_userns = c->fds[CONF_NS_USER] >= 0, new_mnt = c->fds[CONF_NS_MOUNT] >= 0;
+	ns_close_all(c->fds);
+	if (in_userns) {
 		(void)!setresgid(0, 0, 0);
 		(void)!setresuid(0, 0, 0);
 	}
-	if (c->fds[CONF_NS_MOUNT] >= 0 && chdir("/") < 0) {
+	if (new_mnt && chdir("/") < 0) {
 		r = vs_fail(&err, errno, "exec: chdir /");
 		goto fail;
 	}
@@ -86,6 +98,7 @@ __attribute__((noreturn)) static void exec_child_main(struct exec_child *c)
 		r = vs_fail(&err, errno, "exec: chroot into the container's root");
 		goto fail;
 	}
+	vs_closep(&c->root_fd);
 	if (p->terminal) {
 		r = rt_console_setup(c->console_fd, p, &err);
 		if (r < 0)
@@ -103,7 +116,7 @@ __attribute__((noreturn)) static void exec_child_main(struct exec_child *c)
 	}
 	/* a detached exec outlives vsrun: no death signal past this point */
 	prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0);
-	r = rt_setup_process(p, &c->cfg->linux_, c->fds[CONF_NS_USER] >= 0, true, c->sync_fd, &err);
+	r = rt_setup_process(p, &c->cfg->linux_, in_userns, true, c->sync_fd, &err);
 	if (r < 0)
 		goto fail;
 	execve(exe, p->args, p->env ? p->env : (char *[]){ NULL });
@@ -187,10 +200,15 @@ int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_st
 			goto out_child_fds;
 		}
 	}
+	/* the child is born not dumpable (fdguard.c): from its first instruction */
+	int dumpable = prctl(PR_GET_DUMPABLE, 0, 0, 0, 0);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	pid_t pid = fork();
 	if (pid == 0)
 		exec_child_main(&c);
 	int fork_errno = errno;
+	if (dumpable > 0)
+		prctl(PR_SET_DUMPABLE, dumpable, 0, 0, 0);
 	if (own_pidns >= 0)
 		setns(own_pidns, CLONE_NEWPID);
 	if (pid < 0) {
@@ -226,6 +244,12 @@ int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_st
 		if (m.type == SYNC_SECCOMP_FD) {
 			char tag[16];
 			int fd = rt_recv_fd(sync_parent, tag, sizeof(tag));
+			if (fd >= 0 && !cfg->linux_.seccomp) {
+				/* no filter of ours: not a message our child sends */
+				close(fd);
+				r = vs_failx(err, EPROTO, "exec: a seccomp listener without a filter");
+				goto out_kill;
+			}
 			if (fd >= 0) {
 				struct rt_record r2;
 				if (rt_record_read(ctx, o->id, &r2, err) >= 0) {

@@ -110,6 +110,8 @@ int rt_setup_process(const struct conf_process *p, const struct conf_linux *lx,
 		r = rt_apply_user(p, in_userns, err);
 	if (r >= 0 && p->cwd && chdir(p->cwd) < 0)
 		r = vs_fail(err, errno, "process: chdir to cwd %s", p->cwd);
+	if (r >= 0 && p->cwd)
+		r = rt_check_cwd(p->cwd, err);
 	if (r >= 0)
 		r = rt_apply_caps(p, err);
 	if (r >= 0 && p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
@@ -145,7 +147,15 @@ static int enter_time_ns(const struct conf_linux *lx, struct vs_err *err)
 	if (n <= 0)
 		return vs_fail(err, errno, "namespaces: readlink /proc/self");
 	self[n] = '\0';
-	int r = ns_write_time_offsets((pid_t)strtol(self, NULL, 10), lx, err);
+	pid_t pid = (pid_t)strtol(self, NULL, 10);
+	int r = ns_write_time_offsets(pid, lx, err);
+	if (r == -EACCES && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0) {
+		/* in a user namespace the file is the host root's while we are
+		 * not dumpable (see fdguard.c): dumpable for this one write */
+		*err = (struct vs_err){ 0 };
+		r = ns_write_time_offsets(pid, lx, err);
+		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	}
 	if (r < 0)
 		return r;
 	_cleanup_close_ int fd = open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
@@ -154,16 +164,33 @@ static int enter_time_ns(const struct conf_linux *lx, struct vs_err *err)
 	return 0;
 }
 
+/* runs in: container init, after pivot_root, with the pty slave on fd 0.
+ * /dev/console is bound by fd, not by path: a symlink there (the image's, or
+ * one a masked path left) must not send the bind elsewhere. */
 static int bind_console(struct vs_err *err)
 {
-	char pts[PATH_MAX];
-	if (ttyname_r(0, pts, sizeof(pts)) != 0)
-		return vs_fail(err, errno, "console: ttyname");
-	int fd = open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0)
+	char target[64];
+	int fd = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		fd = open("/dev/console", O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			close(fd);
+			fd = open("/dev/console", O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		}
+	}
+	if (fd < 0)
+		return vs_fail(err, errno, "console: open /dev/console");
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !(S_ISREG(st.st_mode) || S_ISCHR(st.st_mode))) {
 		close(fd);
-	if (mount(pts, "/dev/console", NULL, MS_BIND, NULL) < 0)
-		return vs_fail(err, errno, "console: bind %s on /dev/console", pts);
+		return vs_failx(err, EPERM, "console: /dev/console is not a file or a device: refused");
+	}
+	snprintf(target, sizeof(target), "/proc/self/fd/%d", fd);
+	int r = mount("/proc/self/fd/0", target, NULL, MS_BIND, NULL);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return vs_fail(err, e, "console: bind the pty on /dev/console");
 	return 0;
 }
 
@@ -213,6 +240,9 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 	r = ns_join(fds, (1u << CONF_NS_PID) | (a->userns_joined ? 1u << CONF_NS_USER : 0), err);
 	if (r < 0)
 		return r;
+	for (int t = 0; t < CONF_NS__MAX; t++)
+		if (fds[t] >= 0)
+			close(fds[t]);
 	/* a cgroup namespace is rooted where init is when it is made */
 	if (lx->ns[CONF_NS_CGROUP].present && !lx->ns[CONF_NS_CGROUP].path &&
 	    (wait_cgroup((void *)a, err) < 0 || unshare(CLONE_NEWCGROUP) < 0))
@@ -282,8 +312,8 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 	if (r < 0)
 		return vs_fail(err, -r, "exec: %s", p->args[0]);
 
-	/* nothing of the host beyond stdio and the preserved fds reaches the
-	 * container: everything else is closed at execve */
+	/* what the setup opened since (all O_CLOEXEC) goes at execve; what
+	 * was inherited went at the top of rt_init_main */
 	if (syscall(SYS_close_range, 3 + a->preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
 		return vs_fail(err, errno, "close_range");
 
@@ -299,13 +329,22 @@ void rt_init_main(const struct rt_init_args *a)
 	char *state_json = NULL;
 	bool seccomp_done = false;
 
+	/* first of all (see fdguard.c): no process of the container may open
+	 * our /proc/PID/fd or ptrace us until execve, and of what we inherited
+	 * only stdio, the preserved fds and our own channels stay open. A flock
+	 * belongs to the open file: our copy of the state lock would keep it
+	 * locked for as long as the container lives. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	int keep[4 + CONF_NS__MAX] = { a->sync_fd, a->fifo_fd, a->console_fd };
+	size_t nkeep = 3;
+	for (int t = 0; t < CONF_NS__MAX; t++)
+		keep[nkeep++] = a->ns_fds[t];
+	rt_close_fds_except(3 + a->preserve_fds, keep, nkeep);
+	if (a->lock_fd >= 0)
+		close(a->lock_fd);
 	/* the parent's death kills us; a parent that died before this line is
 	 * seen as EOF on the sync socket */
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-	/* a flock belongs to the open file: our copy would keep the state
-	 * locked for as long as the container lives */
-	if (a->lock_fd >= 0)
-		close(a->lock_fd);
 	if (init_setup(a, &state_json, exe, sizeof(exe), &seccomp_done, &err) < 0) {
 		rt_sync_send(a->sync_fd, SYNC_ERROR, &err);
 		_exit(1);

@@ -165,6 +165,11 @@ struct rt_init_args {
 /* runs in: the child of clone, in the new namespaces. Never returns. */
 __attribute__((noreturn)) void rt_init_main(const struct rt_init_args *a);
 
+/* fdguard.c: the boundary between clone/fork and execve (docs/security.md) */
+void rt_close_fds_except(int from, const int *keep, size_t n);
+int rt_check_cwd(const char *cwd, struct vs_err *err);
+int rt_write_proc_self(const char *path, const char *value);
+
 /* Looks up argv0 in PATH of env (or the default PATH), as execvpe would. */
 int rt_find_exec(const char *argv0, char *const *env, char *out, size_t len);
 /* Applies everything of a process (user, caps, rlimits, misc, nnp, seccomp

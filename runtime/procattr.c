@@ -70,7 +70,7 @@ static int apply_oom_score_adj(int64_t v, struct vs_err *err)
 {
 	char buf[32];
 	snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	int r = vs_write_file("/proc/self/oom_score_adj", buf);
+	int r = rt_write_proc_self("/proc/self/oom_score_adj", buf);
 	if (r < 0) {
 		if (r == -EACCES)
 			return vs_fail(err, -r,
