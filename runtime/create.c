@@ -350,6 +350,16 @@ static int talk_to_init(struct create_ctx *c, struct vs_err *err)
 				return r;
 			break;
 		}
+		case SYNC_TIMENS: {
+			/* init made its time namespace; the offsets file is the
+			 * host root's while init is not dumpable (init.c) */
+			int r = ns_write_time_offsets(c->pid, &c->cfg->linux_, err);
+			if (r < 0)
+				return r;
+			if (rt_sync_send(c->sync_fd, SYNC_TIMENS, NULL) < 0)
+				return vs_failx(err, EIO, "container init exited during create");
+			break;
+		}
 		case SYNC_READY:
 			return 0;
 		case SYNC_ERROR:
@@ -564,6 +574,9 @@ static int do_create(struct create_ctx *c, struct vs_err *err)
 		if (r < 0)
 			return r;
 	}
+	r = rt_apply_oom_score_adj(pid, c->cfg->process, err);
+	if (r < 0)
+		return r;
 	/* init makes its first mounts while we move it (see wait_cgroup) */
 	if (rt_sync_send(c->sync_fd, SYNC_GO, NULL) < 0)
 		return vs_failx(err, EIO, "container init exited during create");

@@ -226,6 +226,8 @@ int rt_exec(const struct rt_ctx *ctx, const struct rt_exec_opts *o, int *exit_st
 		goto out_kill;
 	if (rec.has_cg && (r = cg_enter_exec(&ecg, pid, rec.st.pid, err)) < 0)
 		goto out_kill;
+	if ((r = rt_apply_oom_score_adj(pid, c.o->process, err)) < 0)
+		goto out_kill;
 	if (rt_sync_send(sync_parent, SYNC_GO, NULL) < 0) {
 		r = vs_failx(err, EIO, "exec: the new process exited early");
 		goto out_kill;

@@ -77,19 +77,3 @@ int rt_check_cwd(const char *cwd, struct vs_err *err)
 				"process: cwd %s: outside the container's root: refused", cwd);
 	return 0;
 }
-
-/* runs in: container init or the exec'd process, not dumpable. In a user
- * namespace the /proc/self files only their owner may write (oom_score_adj,
- * timens_offsets) belong to the host's root while we are not dumpable: for
- * that one write we are dumpable again, with nothing of the host left open. */
-int rt_write_proc_self(const char *path, const char *value)
-{
-	int r = vs_write_file(path, value);
-	if (r != -EACCES || prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
-		return r;
-	if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
-		return r;
-	r = vs_write_file(path, value);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	return r;
-}

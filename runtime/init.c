@@ -136,8 +136,16 @@ static int write_sysctls(const struct conf_linux *lx, struct vs_err *err)
 	return 0;
 }
 
-static int enter_time_ns(const struct conf_linux *lx, struct vs_err *err)
+static int wait_cgroup(void *arg, struct vs_err *err);
+
+/* A new time namespace takes its offsets before anyone enters it. In a user
+ * namespace init, not dumpable, may not write its own timens_offsets (the
+ * file is the host root's): the runtime writes it then (SYNC_TIMENS), rather
+ * than init being made dumpable (ptrace, /proc/PID/mem) while it still has
+ * the host's root and cwd. */
+static int enter_time_ns(const struct rt_init_args *a, struct vs_err *err)
 {
+	const struct conf_linux *lx = &a->cfg->linux_;
 	if (unshare(CLONE_NEWTIME) < 0)
 		return vs_fail(err, errno, "namespaces: unshare time namespace");
 	/* our pid as the host's /proc (still mounted here) knows it: getpid()
@@ -149,12 +157,19 @@ static int enter_time_ns(const struct conf_linux *lx, struct vs_err *err)
 	self[n] = '\0';
 	pid_t pid = (pid_t)strtol(self, NULL, 10);
 	int r = ns_write_time_offsets(pid, lx, err);
-	if (r == -EACCES && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0) {
-		/* in a user namespace the file is the host root's while we are
-		 * not dumpable (see fdguard.c): dumpable for this one write */
+	if (r == -EACCES) {
+		struct sync_msg m;
 		*err = (struct vs_err){ 0 };
-		r = ns_write_time_offsets(pid, lx, err);
-		prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+		/* the parent answers in order: take its cgroup word first */
+		if ((r = wait_cgroup((void *)a, err)) < 0)
+			return r;
+		if (rt_sync_send(a->sync_fd, SYNC_TIMENS, NULL) < 0 ||
+		    rt_sync_recv(a->sync_fd, &m) < 0)
+			_exit(1); /* the parent is gone: nothing to report to */
+		if (m.type != SYNC_TIMENS)
+			return vs_failx(err, EPROTO, "sync: unexpected message %d from the runtime",
+					m.type);
+		r = 0;
 	}
 	if (r < 0)
 		return r;
@@ -249,7 +264,7 @@ static int init_setup(const struct rt_init_args *a, char **state_json, char *exe
 		return err->code ? -err->code
 				 : vs_fail(err, errno, "namespaces: unshare cgroup namespace");
 	if (lx->ns[CONF_NS_TIME].present && !lx->ns[CONF_NS_TIME].path) {
-		r = enter_time_ns(lx, err);
+		r = enter_time_ns(a, err);
 		if (r < 0)
 			return r;
 	}

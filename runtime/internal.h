@@ -20,11 +20,13 @@ static inline void conf_free_p(struct conf_config **c)
 int rt_apply_user(const struct conf_process *p, bool in_userns, struct vs_err *err);
 /* Bounding set drop, then permitted/effective/inheritable, then ambient. */
 int rt_apply_caps(const struct conf_process *p, struct vs_err *err);
-/* rlimits (setrlimit), umask, oom_score_adj, scheduler, ioPriority,
+/* rlimits (setrlimit), umask, scheduler, ioPriority,
  * personality (from lx, may be NULL), execCPUAffinity.initial */
 int rt_apply_rlimits(const struct conf_process *p, struct vs_err *err);
 int rt_apply_process_misc(const struct conf_process *p, const struct conf_linux *lx,
 			  struct vs_err *err);
+/* process.oomScoreAdj of PID, written by the runtime (procattr.c). */
+int rt_apply_oom_score_adj(pid_t pid, const struct conf_process *p, struct vs_err *err);
 /* sched_setaffinity(0) from a cpu list such as "0-3,5" (for
  * execCPUAffinity.initial in the runtime, before the cgroup move). */
 int rt_set_cpu_affinity(const char *cpus, struct vs_err *err);
@@ -132,6 +134,7 @@ enum sync_type {
 	SYNC_READY,             /* init -> parent: waiting on the exec fifo */
 	SYNC_ERROR,             /* either way: msg says what */
 	SYNC_CGROUP,            /* parent -> init: init is in its cgroups (create) */
+	SYNC_TIMENS,            /* init -> parent: write my timens_offsets; parent -> init: done */
 };
 
 struct sync_msg {
@@ -168,7 +171,6 @@ __attribute__((noreturn)) void rt_init_main(const struct rt_init_args *a);
 /* fdguard.c: the boundary between clone/fork and execve (docs/security.md) */
 void rt_close_fds_except(int from, const int *keep, size_t n);
 int rt_check_cwd(const char *cwd, struct vs_err *err);
-int rt_write_proc_self(const char *path, const char *value);
 
 /* Looks up argv0 in PATH of env (or the default PATH), as execvpe would. */
 int rt_find_exec(const char *argv0, char *const *env, char *out, size_t len);

@@ -66,11 +66,19 @@ int rt_apply_rlimits(const struct conf_process *p, struct vs_err *err)
 	return 0;
 }
 
-static int apply_oom_score_adj(int64_t v, struct vs_err *err)
+/* runs in: the runtime (create, exec), before it sends SYNC_GO. The
+ * process is not dumpable until its execve (fdguard.c), so in a user
+ * namespace its own /proc/self/oom_score_adj is not its to write; making it
+ * dumpable for the write would open it to ptrace and /proc/PID/mem from the
+ * container. The runtime, root on the host, writes it through /proc/PID. */
+int rt_apply_oom_score_adj(pid_t pid, const struct conf_process *p, struct vs_err *err)
 {
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	int r = rt_write_proc_self("/proc/self/oom_score_adj", buf);
+	if (!p || !p->oom_score_adj.set)
+		return 0;
+	char buf[32], path[64];
+	snprintf(buf, sizeof(buf), "%lld", (long long)p->oom_score_adj.v);
+	snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", (int)pid);
+	int r = vs_write_file(path, buf);
 	if (r < 0) {
 		if (r == -EACCES)
 			return vs_fail(err, -r,
@@ -227,8 +235,9 @@ int rt_set_cpu_affinity(const char *cpus, struct vs_err *err)
 }
 
 /* runs in: container init or exec'd process, after pivot_root, before
- * rt_apply_user() and rt_apply_caps() (lowering oom_score_adj, a realtime
- * scheduler and the RT io class need capabilities the process may lose),
+ * rt_apply_user() and rt_apply_caps() (a realtime scheduler and the RT io
+ * class need capabilities the process may lose; oom_score_adj is written by
+ * the runtime, rt_apply_oom_score_adj),
  * before execve.
  *
  * umask defaults to 0022 when user.umask is absent, as runc and crun do, so
@@ -244,8 +253,6 @@ int rt_apply_process_misc(const struct conf_process *p, const struct conf_linux 
 
 	umask(p->user.umask.set ? (mode_t)(p->user.umask.v & 07777) : 0022);
 
-	if (p->oom_score_adj.set && (r = apply_oom_score_adj(p->oom_score_adj.v, err)) < 0)
-		return r;
 	if (p->scheduler.set && (r = apply_scheduler(&p->scheduler, err)) < 0)
 		return r;
 	if (p->io_priority.set && (r = apply_ioprio(&p->io_priority, err)) < 0)

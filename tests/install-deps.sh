@@ -15,7 +15,7 @@ PKGS=(
 	bats jq busybox-static iproute2 nftables iperf3 util-linux procps psmisc
 	cpio qemu-system-x86 linux-image-cloud-amd64 e2fsprogs xfsprogs extlinux syslinux-common
 	crun runc hyperfine umoci zstd xz-utils podman containerd debootstrap wget musl-tools python3 apparmor
-	checkpolicy attr keyutils
+	checkpolicy attr keyutils strace
 )
 if [ "${1:-}" = --build ]; then PKGS=("${BUILD_PKGS[@]}"); fi
 missing=()

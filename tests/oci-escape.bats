@@ -133,9 +133,9 @@ UP=../../../../../../../../../../..
 	[[ "$output" != *"$SECRET"* ]]
 }
 
-@test "escape: not dumpable in a user namespace, init still writes oom_score_adj and time offsets" {
+@test "escape: not dumpable in a user namespace, init still gets oom_score_adj and time offsets" {
 	# owner-only /proc/self files are the host root's while not dumpable:
-	# init is dumpable again for those writes alone (fdguard.c)
+	# the runtime writes them through /proc/PID (procattr.c, SYNC_TIMENS)
 	chmod 755 "$TESTTMP"
 	chown -R 100000:100000 "$BUNDLE/rootfs"
 	jq_config '.linux.namespaces += [{"type":"user"},{"type":"time"}] |
@@ -149,6 +149,36 @@ UP=../../../../../../../../../../..
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = 100 ]
 	[ "${lines[1]}" -ge 864000 ]
+}
+
+@test "escape: init and an exec'd process are never made dumpable before their execve" {
+	# a dumpable moment (even one write long) lets a process of the
+	# container open /proc/PID/mem or ptrace a process that still has the
+	# runtime's capabilities and no seccomp filter: only vsrun itself (the
+	# top pid of the trace, restoring its own value) may set it back to 1
+	command -v strace >/dev/null || skip "strace is not installed (apt-get install strace)"
+	chmod 755 "$TESTTMP"
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	jq_config '.linux.namespaces += [{"type":"user"},{"type":"time"}] |
+		.linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
+		.linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
+		.linux.timeOffsets = {"boottime":{"secs":864000,"nanosecs":0}} |
+		.process.oomScoreAdj = 100 | .process.args = ["true"]'
+	# strace -f waits for every traced process: a run of true, then an exec
+	# into a container started outside the trace
+	strace -f -qq -e trace=prctl -o "$TESTTMP/create.st" "$VSRUN" --root "$ROOT" run -b "$BUNDLE" "$ID-r" </dev/null
+	jq_config '.process.args = ["sleep","1000"]'
+	vsrun create -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	vsrun start "$ID"
+	strace -f -qq -e trace=prctl -o "$TESTTMP/exec.st" "$VSRUN" --root "$ROOT" exec "$ID" true </dev/null
+	local f top bad
+	for f in create exec; do
+		top=$(head -n 1 "$TESTTMP/$f.st" | awk '{ print $1 }')
+		grep -Eq "PR_SET_DUMPABLE, (0|SUID_DUMP_DISABLE)\)" "$TESTTMP/$f.st"
+		bad=$(grep -E "PR_SET_DUMPABLE, (1|SUID_DUMP_USER)\)" "$TESTTMP/$f.st" | awk -v t="$top" '$1 != t') || true
+		[ -z "$bad" ] || { echo "$f: $bad"; false; }
+	done
+	[ "$(cat "/proc/$(vsrun state "$ID" | jq -r .pid)/oom_score_adj")" = 100 ]
 }
 
 @test "escape: a symlink at /dev/console of the image does not redirect the console's bind" {

@@ -646,7 +646,7 @@ static int t_oom_score_adj(void *unused)
 	int cur = s ? atoi(s) : 0;
 	int want = cur + 100 > 1000 ? 1000 : cur + 100;
 	p.oom_score_adj = (struct opt_i64){ true, want };
-	if (rt_apply_process_misc(&p, NULL, &err) < 0)
+	if (rt_apply_oom_score_adj(getpid(), &p, &err) < 0)
 		return say("%s", err.msg), 1;
 	free(s);
 	s = NULL;
