@@ -1,11 +1,13 @@
 /* Shared by every verb: error printing, --log, argument checks. */
 #include "cli.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 struct cli_global g_cli = { .ctx = { .root = RT_DEFAULT_ROOT }, .prog = "vsrun" };
 
@@ -105,4 +107,26 @@ int cli_parse_signal(const char *s)
 {
 	int sig = conf_signal_from_name(s);
 	return sig > 0 ? sig : -1;
+}
+
+int cli_fill_preserved_fds(int n)
+{
+	for (int fd = 3; fd < 3 + n; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int nul = open("/dev/null", O_RDWR);  /* passed on: no O_CLOEXEC */
+		if (nul < 0) {
+			cli_errorf("--preserve-fds: open /dev/null: %s", strerror(errno));
+			return -1;
+		}
+		if (nul != fd) {
+			int r = dup2(nul, fd);
+			close(nul);
+			if (r < 0) {
+				cli_errorf("--preserve-fds: dup2 to fd %d: %s", fd, strerror(errno));
+				return -1;
+			}
+		}
+	}
+	return 0;
 }

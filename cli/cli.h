@@ -24,6 +24,11 @@ int cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *msg);
 /* Checks that exactly n (or at least n when at_least) positional args remain. */
 int cli_need_args(int argc, int optind_, int n, bool at_least, const char *usage);
+/* --preserve-fds N: fds 3..3+N-1 go to the container as they are. One the
+ * caller left closed would be taken by the runtime's own next open (a
+ * namespace fd of the host, the sync socket) and reach the container: fill
+ * such holes with /dev/null before anything else is opened. */
+int cli_fill_preserved_fds(int n);
 /* getopt_long with getopt's own message replaced by one line of ours,
  * "PROG: VERB: unknown option --x" (or "option --x needs a value"); returns
  * '?' then, else what getopt_long returns. */

@@ -49,6 +49,8 @@ int cli_create_opts(int argc, char **argv, struct rt_create_opts *o, bool run)
 				return -2;
 			}
 			o->preserve_fds = (int)n;
+			if (cli_fill_preserved_fds(o->preserve_fds) < 0)
+				return -2;
 			break;
 		}
 		case 'd': if (run) { o->detach = true; break; } goto bad;

@@ -111,6 +111,8 @@ int oci_exec(int argc, char **argv)
 				goto out;
 			}
 			o.preserve_fds = (int)n;
+			if (cli_fill_preserved_fds(o.preserve_fds) < 0)
+				goto out;
 			break;
 		}
 		case 'h': printf("usage: vsrun %s\n", usage_exec); ret = 0; goto out;

@@ -241,3 +241,26 @@ logs_have() { vs logs "$1" 2>/dev/null | grep -q "$2"; }
 	echo "leaked:$leaked"
 	[ -z "$leaked" ]
 }
+
+@test "escape: --preserve-fds over fds the caller left closed passes /dev/null, no fd of the runtime" {
+	# fds 3..10 closed in the caller: the runtime's own next opens (the
+	# host's namespace fds, its sync socket) must not take those numbers
+	# and go to the container as "preserved"
+	jq_config '.process.args = ["sh","-c","for f in 3 4 5 6 7 8 9 10; do readlink /proc/self/fd/$f; done"]'
+	run bash -c 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- 10>&-; "$0" --root "$1" run --preserve-fds 8 -b "$2" "$3" </dev/null' \
+		"$VSRUN" "$ROOT" "$BUNDLE" "$ID-r"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 8 ]
+	local l
+	for l in "${lines[@]}"; do [ "$l" = /dev/null ]; done
+	jq_config '.process.args = ["sleep","1000"]'
+	vsrun create -b "$BUNDLE" "$ID" </dev/null >/dev/null 2>&1
+	vsrun start "$ID"
+	run bash -c 'exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- 10>&-; "$0" --root "$1" exec --preserve-fds 8 "$2" sh -c "for f in 3 4 5 6 7 8 9 10; do readlink /proc/self/fd/\$f; done" </dev/null' \
+		"$VSRUN" "$ROOT" "$ID"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 8 ]
+	for l in "${lines[@]}"; do [ "$l" = /dev/null ]; done
+}
