@@ -133,17 +133,23 @@ UP=../../../../../../../../../../..
 	[[ "$output" != *"$SECRET"* ]]
 }
 
+# userns_timens_bundle ARGS_JSON: the bundle in a new user namespace (uids
+# from 100000) with a time namespace, boottime +10 days and oomScoreAdj 100:
+# the two owner-only /proc/self writes of a process that is not dumpable
+userns_timens_bundle() {
+	chmod 755 "$TESTTMP"
+	chown -R 100000:100000 "$BUNDLE/rootfs"
+	jq_config ".linux.namespaces += [{\"type\":\"user\"},{\"type\":\"time\"}] |
+		.linux.uidMappings = [{\"containerID\":0,\"hostID\":100000,\"size\":65536}] |
+		.linux.gidMappings = [{\"containerID\":0,\"hostID\":100000,\"size\":65536}] |
+		.linux.timeOffsets = {\"boottime\":{\"secs\":864000,\"nanosecs\":0}} |
+		.process.oomScoreAdj = 100 | .process.args = $1"
+}
+
 @test "escape: not dumpable in a user namespace, init still gets oom_score_adj and time offsets" {
 	# owner-only /proc/self files are the host root's while not dumpable:
 	# the runtime writes them through /proc/PID (procattr.c, SYNC_TIMENS)
-	chmod 755 "$TESTTMP"
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	jq_config '.linux.namespaces += [{"type":"user"},{"type":"time"}] |
-		.linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
-		.linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
-		.linux.timeOffsets = {"boottime":{"secs":864000,"nanosecs":0}} |
-		.process.oomScoreAdj = 100 |
-		.process.args = ["sh","-c","cat /proc/self/oom_score_adj; cut -d. -f1 /proc/uptime"]'
+	userns_timens_bundle '["sh","-c","cat /proc/self/oom_score_adj; cut -d. -f1 /proc/uptime"]'
 	run vsrun run -b "$BUNDLE" "$ID"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -157,13 +163,7 @@ UP=../../../../../../../../../../..
 	# runtime's capabilities and no seccomp filter: only vsrun itself (the
 	# top pid of the trace, restoring its own value) may set it back to 1
 	command -v strace >/dev/null || skip "strace is not installed (apt-get install strace)"
-	chmod 755 "$TESTTMP"
-	chown -R 100000:100000 "$BUNDLE/rootfs"
-	jq_config '.linux.namespaces += [{"type":"user"},{"type":"time"}] |
-		.linux.uidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
-		.linux.gidMappings = [{"containerID":0,"hostID":100000,"size":65536}] |
-		.linux.timeOffsets = {"boottime":{"secs":864000,"nanosecs":0}} |
-		.process.oomScoreAdj = 100 | .process.args = ["true"]'
+	userns_timens_bundle '["true"]'
 	# strace -f waits for every traced process: a run of true, then an exec
 	# into a container started outside the trace
 	strace -f -qq -e trace=prctl -o "$TESTTMP/create.st" "$VSRUN" --root "$ROOT" run -b "$BUNDLE" "$ID-r" </dev/null
